@@ -1,0 +1,52 @@
+#include "models/registry.h"
+
+#include <torch/torch.h>
+
+#include "gtest/gtest.h"
+
+namespace spat::models {
+namespace {
+
+TEST(Registry, BuildsEveryKnownModelWithBothHeads) {
+  for (const std::string& name : KnownModels()) {
+    for (HeadType type : {HeadType::kLinear, HeadType::kNce}) {
+      const bool cifar = name != "small_cnn" && name != "lenet5";
+      ModelSpec spec{name, 10, cifar ? 3 : 1, cifar ? 32 : 28, {type, 5.0}};
+      absl::StatusOr<std::shared_ptr<Classifier>> m = CreateModel(spec);
+      ASSERT_TRUE(m.ok()) << name << ": " << m.status();
+      (*m)->eval();
+      torch::NoGradGuard no_grad;
+      at::Tensor x = torch::rand({2, spec.in_channels, spec.image_size, spec.image_size});
+      at::Tensor z = (*m)->Features(x);
+      at::Tensor logits = (*m)->forward(x);
+      EXPECT_EQ(logits.sizes(), at::IntArrayRef({2, 10})) << name;
+      EXPECT_EQ(z.dim(), 2) << name;
+      EXPECT_EQ((*m)->Prototypes().sizes(), at::IntArrayRef({10, z.size(1)}))
+          << name;
+      EXPECT_TRUE(torch::isfinite(logits).all().item<bool>()) << name;
+      if (type == HeadType::kNce) {
+        EXPECT_LE(logits.abs().max().item<float>(), 5.0f + 1e-4f) << name;
+      }
+    }
+  }
+}
+
+TEST(Registry, UnknownNameListsKnownModels) {
+  absl::StatusOr<std::shared_ptr<Classifier>> m = CreateModel({.name = "vgg16"});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("unknown model 'vgg16'"), std::string::npos);
+  EXPECT_NE(m.status().message().find("small_cnn"), std::string::npos);
+}
+
+TEST(Registry, RejectsNonsenseSpecs) {
+  EXPECT_FALSE(CreateModel({.name = "small_cnn", .num_classes = 1}).ok());
+  EXPECT_FALSE(CreateModel({.name = "lenet5", .image_size = 64}).ok());
+  EXPECT_FALSE(CreateModel({.name = "small_cnn", .image_size = 8}).ok());
+  ModelSpec nce{.name = "small_cnn"};
+  nce.head = {HeadType::kNce, -1.0};
+  EXPECT_FALSE(CreateModel(nce).ok());
+}
+
+}  // namespace
+}  // namespace spat::models
