@@ -2,9 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
-#include <fcntl.h>
 #include <torch/serialize.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "models/internal/unpickler.h"
+#include "spat/atomic_file.h"
 #include "spat/status_macros.h"
 
 namespace spat::models {
@@ -45,21 +44,6 @@ bool IsTensorDict(const PyValue& v) {
   return true;
 }
 
-absl::Status WriteAll(int fd, const char* data, size_t n,
-                      const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(
-          absl::StrCat(path, ": write failed: ", std::strerror(errno)));
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 StateDict GetStateDict(const torch::nn::Module& module) {
@@ -78,39 +62,7 @@ std::string SerializeStateDict(const StateDict& state) {
 }
 
 absl::Status SaveStateDict(const StateDict& state, const std::string& path) {
-  const std::string bytes = SerializeStateDict(state);
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot write checkpoint ", tmp, ": ", std::strerror(errno)));
-  }
-  absl::Status st = WriteAll(fd, bytes.data(), bytes.size(), tmp);
-  if (st.ok() && ::fsync(fd) != 0) {
-    st = absl::InternalError(
-        absl::StrCat(tmp, ": fsync failed: ", std::strerror(errno)));
-  }
-  if (::close(fd) != 0 && st.ok()) {
-    st = absl::InternalError(
-        absl::StrCat(tmp, ": close failed: ", std::strerror(errno)));
-  }
-  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path,
-                                          ": ", std::strerror(errno)));
-  }
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // Make the rename itself durable.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (const int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY);
-      dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, SerializeStateDict(state));
 }
 
 absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes,

@@ -1,0 +1,91 @@
+#include "attacks/pgd.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+namespace spat::attacks {
+namespace {
+
+// Per-example lp norm, shaped [B, 1, ..., 1] for broadcasting.
+at::Tensor PerExampleNorm(const at::Tensor& t, double p) {
+  std::vector<int64_t> shape(t.dim(), 1);
+  shape[0] = t.size(0);
+  return t.flatten(1).norm(p, /*dim=*/1).clamp_min(1e-12).view(shape);
+}
+
+at::Tensor L2Norm(const at::Tensor& t) { return PerExampleNorm(t, 2); }
+
+}  // namespace
+
+at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
+                   Norm norm) {
+  at::NoGradGuard no_grad;
+  at::Tensor delta = x_adv - x;
+  if (norm == Norm::kLinf) {
+    delta.clamp_(-eps, eps);
+  } else {
+    delta.mul_(at::clamp_max(eps / L2Norm(delta), 1.0));
+  }
+  return (x + delta).clamp_(0.0, 1.0);
+}
+
+at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
+               const AdvLossFn& loss, const PgdOptions& options,
+               at::Generator gen, const StepObserver& observer) {
+  TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
+  TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
+              "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
+  const double eps = options.epsilon;
+  at::Tensor x0 = x.detach();
+  at::Tensor x_adv;
+  {
+    at::NoGradGuard no_grad;
+    switch (options.start) {
+      case StartMode::kNone:
+        x_adv = x0.clone();
+        break;
+      case StartMode::kGaussian:
+        x_adv = x0 + options.start_std * at::randn(x0.sizes(), gen, x0.options());
+        break;
+      case StartMode::kUniform:
+        if (options.norm == Norm::kLinf) {
+          x_adv = x0 + at::empty_like(x0).uniform_(-eps, eps, gen);
+        } else {
+          at::Tensor d = at::randn(x0.sizes(), gen, x0.options());
+          at::Tensor r = at::rand({x0.size(0)}, gen, x0.options());
+          std::vector<int64_t> shape(x0.dim(), 1);
+          shape[0] = x0.size(0);
+          x_adv = x0 + d / L2Norm(d) * (eps * r.view(shape));
+        }
+        break;
+    }
+    x_adv = Project(x_adv, x0, eps, options.norm);
+  }
+  at::Tensor velocity;
+  for (int step = 0; step < options.num_steps; ++step) {
+    at::Tensor xa = x_adv.detach().requires_grad_(true);
+    at::Tensor grad;
+    {
+      at::AutoGradMode enable(true);
+      at::Tensor logits = forward(xa);
+      if (observer) observer(step, logits.detach());
+      at::Tensor l = loss(logits).sum();
+      grad = torch::autograd::grad({l}, {xa})[0];
+    }
+    at::NoGradGuard no_grad;
+    if (options.momentum > 0) {
+      // MIM: accumulate l1-normalized gradients.
+      at::Tensor g = grad / PerExampleNorm(grad, 1);
+      velocity = velocity.defined() ? velocity.mul_(options.momentum).add_(g) : g;
+      grad = velocity;
+    }
+    at::Tensor step_dir = options.norm == Norm::kLinf
+                              ? grad.sign()
+                              : grad / L2Norm(grad);
+    x_adv = Project(x_adv + options.step_size * step_dir, x0, eps, options.norm);
+  }
+  return x_adv.detach();
+}
+
+}  // namespace spat::attacks

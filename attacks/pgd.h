@@ -1,0 +1,59 @@
+// Projected gradient ascent (Madry et al.) in [0, 1] pixel space, l-inf or
+// l2, on any per-example loss of the logits. The trainer's inner
+// maximizations and the PGD/MIM/C&W evaluations are all this routine.
+//
+//   PgdOptions o{.epsilon = 0.3, .step_size = 0.01, .num_steps = 40};
+//   at::Tensor x_adv = Pgd(forward, x, [&](const at::Tensor& z) {
+//     return CrossEntropyPerExample(z, y); }, o, gen);
+#ifndef SPAT_ATTACKS_PGD_H_
+#define SPAT_ATTACKS_PGD_H_
+
+#include <functional>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+namespace spat::attacks {
+
+enum class Norm { kLinf, kL2 };
+
+enum class StartMode {
+  kNone,      // start at x
+  kUniform,   // uniform in the l-inf ball (l2: Gaussian direction, radius eps)
+  kGaussian,  // x + start_std * N(0, 1) (TRADES-style)
+};
+
+struct PgdOptions {
+  double epsilon = 0.3;
+  double step_size = 0.01;
+  int num_steps = 40;
+  Norm norm = Norm::kLinf;
+  StartMode start = StartMode::kUniform;
+  double start_std = 0.001;
+  // Momentum decay of MIM (Dong et al.); 0 is plain PGD.
+  double momentum = 0.0;
+};
+
+// logits = forward(x): [B, ...] -> [B, C].
+using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
+// Per-example loss to ascend: logits [B, C] -> [B].
+using AdvLossFn = std::function<at::Tensor(const at::Tensor&)>;
+// Called before every step with the step index and the current logits
+// (no grad); e.g. GAIRAT counts how long each point stays correct.
+using StepObserver = std::function<void(int, const at::Tensor&)>;
+
+// x: [B, C, H, W] float in [0, 1]. Returns x_adv (no grad) with
+// ||x_adv - x|| <= epsilon in the chosen norm and x_adv in [0, 1].
+// Input gradients only: parameter gradients are left untouched.
+at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
+               const AdvLossFn& loss, const PgdOptions& options,
+               at::Generator gen, const StepObserver& observer = nullptr);
+
+// Projects x_adv onto {||x_adv - x|| <= eps} ∩ [0, 1] (l-inf exactly; l2 by
+// radial scaling, then clamping, which can only shrink the norm).
+at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
+                   Norm norm);
+
+}  // namespace spat::attacks
+
+#endif  // SPAT_ATTACKS_PGD_H_

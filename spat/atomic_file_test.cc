@@ -1,0 +1,55 @@
+#include "spat/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace spat {
+namespace {
+
+std::string Tmp(const std::string& name) {
+  const char* d = std::getenv("TEST_TMPDIR");
+  return std::string(d != nullptr ? d : "/tmp") + "/" + name;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST(AtomicFile, WritesAndReplaces) {
+  const std::string p = Tmp("metrics.json");
+  ASSERT_TRUE(WriteFileAtomically(p, "first").ok());
+  EXPECT_EQ(Read(p), "first");
+  ASSERT_TRUE(WriteFileAtomically(p, "second, longer").ok());
+  EXPECT_EQ(Read(p), "second, longer");
+  EXPECT_FALSE(std::ifstream(p + ".tmp." + std::to_string(getpid())).good());
+}
+
+TEST(AtomicFile, FailureNamesThePathAndKeepsNothingHalfWritten) {
+  const std::string p = Tmp("missing-dir/x.json");
+  absl::Status st = WriteFileAtomically(p, "data");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(p), std::string::npos) << st;
+  EXPECT_FALSE(std::ifstream(p).good());
+}
+
+TEST(AtomicFile, FailedRenameLeavesThePreviousTargetIntact) {
+  // The target is a non-empty directory: the rename fails after the
+  // temporary was written; the directory and its content survive.
+  const std::string dir = Tmp("target-dir");
+  ASSERT_EQ(system(("mkdir -p " + dir + " && echo keep > " + dir + "/f").c_str()), 0);
+  absl::Status st = WriteFileAtomically(dir, "data");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(Read(dir + "/f"), "keep\n");
+  EXPECT_FALSE(std::ifstream(dir + ".tmp." + std::to_string(getpid())).good());
+}
+
+}  // namespace
+}  // namespace spat

@@ -1,0 +1,226 @@
+#include "spat/method.h"
+
+#include <ATen/ATen.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "attacks/adv_losses.h"
+#include "models/checkpoint.h"
+#include "spat/alp_loss.h"
+#include "spat/divergences.h"
+#include "spat/ema.h"
+#include "spat/mart_loss.h"
+#include "spat/reweighting.h"
+#include "spat/trades_loss.h"
+
+namespace spat {
+namespace {
+
+using attacks::CrossEntropyPerExample;
+using attacks::PgdOptions;
+using attacks::StartMode;
+using models::Classifier;
+
+attacks::ForwardFn Forward(Classifier& model) {
+  return [&model](const at::Tensor& x) { return model.forward(x); };
+}
+
+PgdOptions WithStart(PgdOptions o, StartMode start) {
+  o.start = start;
+  o.start_std = 0.001;
+  return o;
+}
+
+// PGD on the cross-entropy, model in eval mode; returns x'.
+at::Tensor PgdCe(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                 const PgdOptions& o, at::Generator gen,
+                 const attacks::StepObserver& observer = nullptr) {
+  model.eval();
+  at::Tensor adv = attacks::Pgd(
+      Forward(model), x,
+      [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
+      observer);
+  model.train();
+  return adv;
+}
+
+// PGD on a divergence from the (fixed) clean logits, model in eval mode.
+at::Tensor PgdFromClean(
+    Classifier& model, const at::Tensor& x, const PgdOptions& o, at::Generator gen,
+    const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& div) {
+  model.eval();
+  at::Tensor nat;
+  {
+    at::NoGradGuard no_grad;
+    nat = model.forward(x);
+  }
+  at::Tensor adv = attacks::Pgd(
+      Forward(model), x, [&](const at::Tensor& z) { return div(nat, z); }, o, gen);
+  model.train();
+  return adv;
+}
+
+class Natural : public TrainingMethod {
+ public:
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext&) override {
+    model.train();
+    return at::cross_entropy_loss(model.forward(x), y);
+  }
+};
+
+class Madry : public TrainingMethod {
+ public:
+  explicit Madry(const MethodOptions& o) : o_(o) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen);
+    return at::cross_entropy_loss(model.forward(adv), y);
+  }
+
+ protected:
+  MethodOptions o_;
+};
+
+class Trades : public TrainingMethod {
+ public:
+  explicit Trades(const MethodOptions& o) : o_(o) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    at::Tensor adv = PgdFromClean(model, x, WithStart(o_.attack, StartMode::kGaussian),
+                                  ctx.gen, KlPerExample);
+    return TradesLoss(model.forward(x), model.forward(adv), y, o_.lambda);
+  }
+
+ private:
+  MethodOptions o_;
+};
+
+class Mart : public TrainingMethod {
+ public:
+  explicit Mart(const MethodOptions& o) : o_(o) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kGaussian), ctx.gen);
+    return MartLoss(model.forward(x), model.forward(adv), y, o_.lambda);
+  }
+
+ private:
+  MethodOptions o_;
+};
+
+class Alp : public TrainingMethod {
+ public:
+  explicit Alp(const MethodOptions& o) : o_(o) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen);
+    return AlpLoss(model.forward(x), model.forward(adv), y, o_.lambda);
+  }
+
+ private:
+  MethodOptions o_;
+};
+
+class Reweighted : public TrainingMethod {
+ public:
+  Reweighted(const MethodOptions& o, bool gairat) : o_(o), gairat_(gairat) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    at::Tensor kappa = at::zeros({x.size(0)}, x.options());
+    attacks::StepObserver count;
+    if (gairat_) {
+      count = [&](int, const at::Tensor& logits) {
+        kappa.add_(logits.argmax(1).eq(y).to(kappa.dtype()));
+      };
+    }
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform),
+                           ctx.gen, count);
+    at::Tensor logits = model.forward(adv);
+    at::Tensor ce = CrossEntropyPerExample(logits, y);
+    if (ctx.epoch < o_.reweight_start * ctx.num_epochs) return ce.mean();
+    at::Tensor w = gairat_ ? GairatWeights(kappa, o_.attack.num_steps, o_.gairat_lambda)
+                           : MailWeights(logits.detach(), y, o_.mail_bias, o_.mail_slope);
+    return (w * ce).mean();
+  }
+
+ private:
+  MethodOptions o_;
+  bool gairat_;
+};
+
+class Seat : public Madry {
+ public:
+  explicit Seat(const MethodOptions& o) : Madry(o) {}
+  void AfterStep(Classifier& model, const MethodContext& ctx) override {
+    if (!ema_) {
+      ema_ = o_.make_model();
+      models::StateDict live = models::GetStateDict(model);
+      torch::NoGradGuard no_grad;
+      auto own = models::GetStateDict(*ema_);
+      for (size_t i = 0; i < own.size(); ++i) own[i].second.copy_(live[i].second);
+      ema_->eval();
+      return;
+    }
+    UpdateEma(*ema_, model, EmaDecay(ctx.global_step, o_.ema_decay));
+  }
+  Classifier& EvalModel(Classifier& model) override {
+    return ema_ ? *ema_ : model;
+  }
+
+ private:
+  std::shared_ptr<Classifier> ema_;
+};
+
+class Spat : public TrainingMethod {
+ public:
+  explicit Spat(const MethodOptions& o) : o_(o) {}
+  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
+                  MethodContext& ctx) override {
+    const SpatLossOptions& so = o_.spat;
+    at::Tensor adv = PgdFromClean(
+        model, x, WithStart(o_.attack, StartMode::kGaussian), ctx.gen,
+        [&so](const at::Tensor& nat, const at::Tensor& z) {
+          return SelfPacedRobustnessPerExample(nat, z, so);
+        });
+    at::Tensor z = model.Features(x);
+    at::Tensor cos = model.head().Cosines(z);
+    at::Tensor logits_nat = model.head().forward(z);
+    return SpatLoss(logits_nat, cos, model.forward(adv), y, so);
+  }
+
+ private:
+  MethodOptions o_;
+};
+
+}  // namespace
+
+double DefaultLambda(const std::string& method) {
+  if (method == "spat" || method == "trades") return 6.0;
+  if (method == "mart") return 5.0;
+  if (method == "alp") return 0.5;
+  return 0.0;
+}
+
+absl::StatusOr<std::unique_ptr<TrainingMethod>> MakeMethod(const MethodOptions& o) {
+  const std::string& n = o.name;
+  if (n == "natural") return std::unique_ptr<TrainingMethod>(new Natural());
+  if (n == "madry") return std::unique_ptr<TrainingMethod>(new Madry(o));
+  if (n == "trades") return std::unique_ptr<TrainingMethod>(new Trades(o));
+  if (n == "mart") return std::unique_ptr<TrainingMethod>(new Mart(o));
+  if (n == "alp") return std::unique_ptr<TrainingMethod>(new Alp(o));
+  if (n == "gairat") return std::unique_ptr<TrainingMethod>(new Reweighted(o, true));
+  if (n == "mail_at") return std::unique_ptr<TrainingMethod>(new Reweighted(o, false));
+  if (n == "spat") return std::unique_ptr<TrainingMethod>(new Spat(o));
+  if (n == "seat") {
+    if (!o.make_model) {
+      return absl::InvalidArgumentError("seat needs make_model for its ensemble");
+    }
+    return std::unique_ptr<TrainingMethod>(new Seat(o));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown method '", n,
+      "'; known: natural, madry, trades, mart, alp, gairat, mail_at, seat, spat"));
+}
+
+}  // namespace spat

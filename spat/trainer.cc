@@ -1,0 +1,379 @@
+#include "spat/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "attacks/adv_losses.h"
+#include "attacks/pgd.h"
+#include "data/loader.h"
+#include "models/checkpoint.h"
+#include "models/registry.h"
+#include "spat/atomic_file.h"
+#include "spat/config.h"
+#include "spat/method.h"
+#include "spat/sgd.h"
+#include "spat/status_macros.h"
+
+namespace spat {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string Json(double v) {
+  if (!std::isfinite(v)) return "null";
+  return absl::StrFormat("%.6g", v);
+}
+
+std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int threads) {
+  std::string config_json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(c, &config_json, opts);
+  std::string out = "{\n";
+  absl::StrAppend(&out, "  \"clean_accuracy\": ", Json(s.clean_accuracy), ",\n");
+  absl::StrAppend(&out, "  \"pgd_accuracy\": ", Json(s.pgd_accuracy), ",\n");
+  absl::StrAppend(&out, "  \"epochs\": [");
+  for (size_t i = 0; i < s.epochs.size(); ++i) {
+    const EpochRecord& e = s.epochs[i];
+    absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"epoch\": ", e.epoch,
+                    ", \"loss\": ", Json(e.loss), ", \"clean\": ", Json(e.clean),
+                    ", \"pgd\": ", Json(e.pgd), ", \"img_per_s\": ", Json(e.img_per_s),
+                    ", \"seconds\": ", Json(e.seconds), ", \"lr\": ", Json(e.lr), "}");
+  }
+  absl::StrAppend(&out, s.epochs.empty() ? "],\n" : "\n  ],\n");
+  const AttackConfig& a = c.eval_attack();
+  absl::StrAppend(&out, "  \"eval_protocol\": \"", a.name(), "-", a.num_steps(), " (",
+                  a.loss(), " loss, ", a.norm(), ", eps ", Json(a.epsilon()), ", step ",
+                  Json(a.step_size()), ", random start) on ",
+                  c.dataset().test_subset() > 0
+                      ? absl::StrCat("the first ", c.dataset().test_subset())
+                      : std::string("all"),
+                  " test images\",\n");
+  absl::StrAppend(&out, "  \"world_size\": 1,\n");
+  absl::StrAppend(&out, "  \"threads\": ", threads, ",\n");
+  absl::StrAppend(&out, "  \"config\": ", config_json.empty() ? "{}" : config_json, "\n}\n");
+  return out;
+}
+
+// Renders "[#####.....]" for a fraction in [0, 1].
+std::string Bar(double f, int width = 24) {
+  const int n = static_cast<int>(std::round(f * width));
+  return "[" + std::string(n, '#') + std::string(width - n, '.') + "]";
+}
+
+std::string Hms(double s) {
+  const int t = static_cast<int>(s);
+  return absl::StrFormat("%02d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60);
+}
+
+at::Tensor GeneratorState(const at::Generator& g) { return g.get_state(); }
+
+absl::Status MakeDir(const std::string& dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("--out_dir ", dir, " is not a directory"));
+  }
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    SPAT_RETURN_IF_ERROR(MakeDir(dir.substr(0, slash)));
+  }
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create --out_dir ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
+  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(raw));
+  TrainConfig c = raw;
+  MethodConfig* m = c.mutable_method();
+  if (!m->has_lambda()) m->set_lambda(DefaultLambda(m->name()));
+  if (c.model().head() == ModelConfig::HEAD_DEFAULT) {
+    c.mutable_model()->set_head(m->name() == "spat" && m->use_nce() ? ModelConfig::NCE
+                                                                      : ModelConfig::LINEAR);
+  }
+  AttackConfig* ev = c.mutable_eval_attack();
+  if (!raw.has_eval_attack() || !raw.eval_attack().has_epsilon()) {
+    ev->set_epsilon(c.train_attack().epsilon());
+  }
+  if (!raw.eval_attack().has_step_size()) ev->set_step_size(ev->epsilon() / 10.0);
+  if (!raw.eval_attack().has_num_steps()) ev->set_num_steps(20);
+  if (c.optimizer().lr_milestones_size() == 0) {
+    c.mutable_optimizer()->add_lr_milestones(0.75);
+    c.mutable_optimizer()->add_lr_milestones(0.9);
+  }
+  if (c.threads() == 0) {
+    c.set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  }
+  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(c));
+  return c;
+}
+
+double LearningRate(const OptimizerConfig& o, int epoch) {
+  double lr = o.lr();
+  for (double f : o.lr_milestones()) {
+    // Milestone epoch ceil(f · epochs): 75 and 90 of 100 as in the paper;
+    // a 2-epoch run keeps its learning rate.
+    if (epoch >= static_cast<int>(std::ceil(f * o.epochs() - 1e-9))) lr *= o.lr_gamma();
+  }
+  return lr;
+}
+
+EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& data,
+                              const AttackConfig& attack, int64_t batch_size,
+                              uint64_t seed) {
+  model.eval();
+  attacks::PgdOptions o;
+  o.epsilon = attack.epsilon();
+  o.step_size = attack.step_size();
+  o.num_steps = attack.num_steps();
+  o.norm = attack.norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
+  o.start = attack.random_start() ? attacks::StartMode::kUniform : attacks::StartMode::kNone;
+  o.momentum = attack.name() == "mim" ? 1.0 : 0.0;
+  const std::string loss = attack.name() == "cw" ? "cw" : attack.loss();
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  at::Tensor clean_correct = at::zeros({}, at::kLong);
+  at::Tensor adv_correct = at::zeros({}, at::kLong);
+  const int64_t n = data.size();
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t len = std::min(batch_size, n - start);
+    at::Tensor x = data.images.narrow(0, start, len);
+    at::Tensor y = data.labels.narrow(0, start, len);
+    {
+      at::NoGradGuard no_grad;
+      clean_correct += model.forward(x).argmax(1).eq(y).sum();
+    }
+    at::Tensor adv = attacks::Pgd(
+        [&model](const at::Tensor& t) { return model.forward(t); }, x,
+        [&](const at::Tensor& z) {
+          if (loss == "cw") return attacks::CwMarginLoss(z, y);
+          if (loss == "dlr") return attacks::DlrLoss(z, y);
+          return attacks::CrossEntropyPerExample(z, y);
+        },
+        o, gen);
+    at::NoGradGuard no_grad;
+    adv_correct += model.forward(adv).argmax(1).eq(y).sum();
+  }
+  return {100.0 * clean_correct.item<int64_t>() / std::max<int64_t>(n, 1),
+          100.0 * adv_correct.item<int64_t>() / std::max<int64_t>(n, 1)};
+}
+
+absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume) {
+  if (c.device() != "cpu") {
+    return absl::UnimplementedError(absl::StrCat(
+        "device '", c.device(), "': this build runs on the CPU only"));
+  }
+  if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
+  SPAT_RETURN_IF_ERROR(MakeDir(c.out_dir()));
+  at::set_num_threads(c.threads());
+
+  data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(data::Dataset train,
+                        data::LoadDataset(spec, data::Split::kTrain, c.dataset().train_subset()));
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test,
+                        data::LoadDataset(spec, data::Split::kTest, c.dataset().test_subset()));
+
+  models::ModelSpec mspec;
+  mspec.name = c.model().name();
+  mspec.num_classes = train.num_classes;
+  mspec.in_channels = train.images.size(1);
+  mspec.image_size = train.images.size(2);
+  mspec.head = {c.model().head() == ModelConfig::NCE ? models::HeadType::kNce
+                                                     : models::HeadType::kLinear,
+                c.method().s()};
+  torch::manual_seed(c.seed());  // initialization and dropout
+  SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(mspec));
+
+  MethodOptions mo;
+  mo.name = c.method().name();
+  mo.lambda = c.method().lambda();
+  mo.spat = {c.method().alpha(), c.method().beta(), c.method().lambda(),
+             c.method().sp_acc(), c.method().sp_rob(), false};
+  mo.attack.epsilon = c.train_attack().epsilon();
+  mo.attack.step_size = c.train_attack().step_size();
+  mo.attack.num_steps = c.train_attack().num_steps();
+  mo.attack.norm = c.train_attack().norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
+  mo.make_model = [mspec]() { return *models::CreateModel(mspec); };
+  SPAT_ASSIGN_OR_RETURN(std::unique_ptr<TrainingMethod> method, MakeMethod(mo));
+
+  Sgd opt(model->named_parameters(),
+          {c.optimizer().lr(), c.optimizer().momentum(), c.optimizer().weight_decay()});
+  data::BatchLoader loader(train, {.batch_size = c.optimizer().batch_size(),
+                                   .seed = c.seed(),
+                                   .shuffle = true,
+                                   .drop_last = false,
+                                   .augment = c.dataset().augment(),
+                                   .crop_padding = 4});
+  MethodContext ctx;
+  ctx.num_epochs = c.optimizer().epochs();
+  ctx.gen = at::detail::createCPUGenerator(c.seed() ^ 0x5eed5eedULL);
+  TrainSummary summary;
+  int first_epoch = 0;
+
+  const std::string ckpt_path = c.out_dir() + "/checkpoint.pt";
+  const std::string state_path = c.out_dir() + "/train_state.pt";
+  const std::string metrics_path = c.out_dir() + "/metrics.json";
+  if (resume && c.method().name() == "seat") {
+    return absl::UnimplementedError("--resume does not support method 'seat' yet");
+  }
+  if (resume) {
+    absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_path);
+    if (!st.ok()) {
+      return absl::Status(st.status().code(),
+                          absl::StrCat("cannot resume: ", st.status().message()));
+    }
+    models::StateDict model_state, opt_state, extra;
+    for (auto& [k, t] : *st) {
+      if (absl::StartsWith(k, "model.")) model_state.emplace_back(k.substr(6), t);
+      else if (absl::StartsWith(k, "momentum.")) opt_state.emplace_back(k, t);
+      else if (k == "meta.epoch") first_epoch = static_cast<int>(t.item<int64_t>());
+      else if (k == "meta.global_step") ctx.global_step = t.item<int64_t>();
+      else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
+      else if (k == "rng.attack") ctx.gen.set_state(t);
+      else if (absl::StartsWith(k, "epoch.")) extra.emplace_back(k, t);
+    }
+    SPAT_RETURN_IF_ERROR(models::ApplyStateDict(model_state, *model, {}, state_path));
+    SPAT_RETURN_IF_ERROR(opt.LoadState(opt_state));
+    for (const auto& [k, t] : extra) {
+      // epoch.<i>: [loss, clean, pgd, img_per_s, seconds, lr]
+      at::Tensor v = t.to(at::kDouble);
+      EpochRecord r;
+      r.epoch = std::stoi(k.substr(6));
+      r.loss = v[0].item<double>();
+      r.clean = v[1].item<double>();
+      r.pgd = v[2].item<double>();
+      r.img_per_s = v[3].item<double>();
+      r.seconds = v[4].item<double>();
+      r.lr = v[5].item<double>();
+      summary.epochs.push_back(r);
+    }
+    std::sort(summary.epochs.begin(), summary.epochs.end(),
+              [](const EpochRecord& a, const EpochRecord& b) { return a.epoch < b.epoch; });
+    if (!summary.epochs.empty()) {
+      summary.clean_accuracy = summary.epochs.back().clean;
+      summary.pgd_accuracy = summary.epochs.back().pgd;
+    }
+    if (log) *log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
+  }
+
+  if (log) {
+    *log << absl::StrFormat(
+        "training %s (%s head) with %s on %s: %d train / %d test images, %d epochs, "
+        "batch %d, %d threads\n",
+        mspec.name, mspec.head.type == models::HeadType::kNce ? "NCE" : "linear",
+        c.method().name(), c.dataset().name(), train.size(), test.size(),
+        c.optimizer().epochs(), c.optimizer().batch_size(), c.threads());
+  }
+
+  const bool tty = log == &std::cerr && ::isatty(2);
+  for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
+    ctx.epoch = epoch;
+    const double lr = LearningRate(c.optimizer(), epoch);
+    opt.set_lr(lr);
+    loader.StartEpoch(epoch);
+    const int64_t nb = loader.num_batches();
+    const Clock::time_point t0 = Clock::now();
+    Clock::time_point last_print = t0;
+    double loss_sum = 0;
+    int64_t seen = 0;
+    for (int64_t b = 0; b < nb; ++b) {
+      data::Batch batch = loader.Get(b);
+      at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv)) {
+        return absl::InternalError(absl::StrFormat(
+            "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
+            "in %s is kept). Lower --lr or check the data.",
+            lv, epoch + 1, b + 1, c.out_dir()));
+      }
+      opt.ZeroGrad();
+      loss.backward();
+      opt.Step();
+      ++ctx.global_step;
+      method->AfterStep(*model, ctx);
+      loss_sum += lv * batch.y.size(0);
+      seen += batch.y.size(0);
+      const Clock::time_point now = Clock::now();
+      if (log && (Seconds(last_print, now) > (tty ? 0.5 : 30.0) || b + 1 == nb)) {
+        last_print = now;
+        const double el = Seconds(t0, now);
+        const double rate = seen / std::max(el, 1e-9);
+        *log << (tty ? "\r" : "") << absl::StrFormat("epoch %d/%d %s %d/%d  %.0f img/s  loss %.4f  ETA %s ",
+                                epoch + 1, c.optimizer().epochs(),
+                                Bar(static_cast<double>(b + 1) / nb), b + 1, nb, rate,
+                                loss_sum / seen, Hms((nb - b - 1) * el / (b + 1)))
+             << (tty ? "" : "\n") << std::flush;
+      }
+    }
+    const double train_seconds = Seconds(t0, Clock::now());
+    models::Classifier& eval_model = method->EvalModel(*model);
+    if (log) *log << (tty ? "\n" : "") << "  evaluating..." << std::flush;
+    const EvalResult ev = EvaluateRobustness(eval_model, test, c.eval_attack(),
+                                             std::max(c.optimizer().batch_size(), 256),
+                                             c.seed() + 1000 + epoch);
+    EpochRecord rec;
+    rec.epoch = epoch + 1;
+    rec.loss = loss_sum / std::max<int64_t>(seen, 1);
+    rec.clean = ev.clean;
+    rec.pgd = ev.adversarial;
+    rec.seconds = train_seconds;
+    rec.img_per_s = seen / std::max(train_seconds, 1e-9);
+    rec.lr = lr;
+    summary.epochs.push_back(rec);
+    summary.clean_accuracy = ev.clean;
+    summary.pgd_accuracy = ev.adversarial;
+    if (log) {
+      *log << absl::StrFormat("\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s)\n",
+                              rec.epoch, rec.loss, rec.clean, c.eval_attack().name(),
+                              c.eval_attack().num_steps(), rec.pgd, rec.seconds, rec.img_per_s);
+    }
+
+    // Persist: checkpoint, then resumable state, then metrics (each atomic).
+    SPAT_RETURN_IF_ERROR(models::SaveCheckpoint(eval_model, ckpt_path));
+    models::StateDict state;
+    for (auto& [k, t] : models::GetStateDict(*model)) state.emplace_back("model." + k, t);
+    for (auto& kv : opt.State()) state.push_back(kv);
+    state.emplace_back("meta.epoch", at::tensor(static_cast<int64_t>(epoch + 1)));
+    state.emplace_back("meta.global_step", at::tensor(ctx.global_step));
+    state.emplace_back("rng.torch",
+                       GeneratorState(at::detail::getDefaultCPUGenerator()));
+    state.emplace_back("rng.attack", GeneratorState(ctx.gen));
+    for (const EpochRecord& r : summary.epochs) {
+      state.emplace_back(absl::StrCat("epoch.", r.epoch),
+                         at::tensor({r.loss, r.clean, r.pgd, r.img_per_s, r.seconds, r.lr},
+                                    at::kDouble));
+    }
+    SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_path));
+    SPAT_RETURN_IF_ERROR(WriteFileAtomically(metrics_path, MetricsJson(c, summary, c.threads())));
+  }
+  return summary;
+}
+
+}  // namespace spat

@@ -1,0 +1,69 @@
+// The training loop shared by every method: seeded data order, SGD with the
+// paper's step schedule, per-epoch clean and PGD test accuracy, a progress
+// line, and after every epoch an atomic write of
+//
+//   DIR/checkpoint.pt   the evaluated model's state dict (torch.load-able)
+//   DIR/metrics.json    final clean/PGD accuracy, one record per epoch, config
+//   DIR/train_state.pt  optimizer, RNG and epoch, for --resume
+//
+//   SPAT_ASSIGN_OR_RETURN(TrainConfig c, ResolveTrainConfig(raw));
+//   SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(c, &std::cerr));
+#ifndef SPAT_SPAT_TRAINER_H_
+#define SPAT_SPAT_TRAINER_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+#include "data/dataset.h"
+#include "models/classifier.h"
+#include "spat/config.pb.h"
+
+namespace spat {
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double loss = 0;
+  double clean = 0;  // percent
+  double pgd = 0;    // percent
+  double img_per_s = 0;
+  double seconds = 0;
+  double lr = 0;
+};
+
+struct TrainSummary {
+  std::vector<EpochRecord> epochs;
+  double clean_accuracy = 0;
+  double pgd_accuracy = 0;
+};
+
+// Validates `raw` and fills what the user left to defaults: the method's
+// lambda, the head (NCE for SPAT with use_nce), the evaluation attack
+// (PGD-20, CE, epsilon of training, step epsilon/10), the LR milestones
+// (0.75, 0.9), the thread count.
+absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw);
+
+// Accuracy (percent) of `model` (eval mode) on clean inputs and under
+// `attack` (PGD with its loss), over `data` in batches.
+struct EvalResult {
+  double clean = 0;
+  double adversarial = 0;
+};
+EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& data,
+                              const AttackConfig& attack, int64_t batch_size,
+                              uint64_t seed);
+
+// The learning rate of epoch `epoch` (0-based) under the step schedule.
+double LearningRate(const OptimizerConfig& o, int epoch);
+
+// Runs training as configured (a resolved config); progress goes to `log`
+// (may be null). With `resume`, continues from DIR/train_state.pt.
+absl::StatusOr<TrainSummary> Train(const TrainConfig& config, std::ostream* log,
+                                   bool resume = false);
+
+}  // namespace spat
+
+#endif  // SPAT_SPAT_TRAINER_H_

@@ -1,0 +1,135 @@
+#include "spat/trainer.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+#include "models/checkpoint.h"
+
+namespace spat {
+namespace {
+
+std::string Tmp(const std::string& name) {
+  const char* d = std::getenv("TEST_TMPDIR");
+  return std::string(d != nullptr ? d : "/tmp") + "/" + name;
+}
+
+TrainConfig Tiny(const std::string& method, const std::string& out, int epochs) {
+  TrainConfig c;
+  c.mutable_dataset()->set_name("synthetic_cifar10");
+  c.mutable_dataset()->set_train_subset(192);
+  c.mutable_dataset()->set_test_subset(64);
+  c.mutable_dataset()->set_augment(true);
+  c.mutable_model()->set_name("lenet5");
+  c.mutable_method()->set_name(method);
+  c.mutable_train_attack()->set_epsilon(8.0 / 255);
+  c.mutable_train_attack()->set_step_size(2.0 / 255);
+  c.mutable_train_attack()->set_num_steps(2);
+  c.mutable_eval_attack()->set_num_steps(3);
+  c.mutable_optimizer()->set_epochs(epochs);
+  c.mutable_optimizer()->set_batch_size(64);
+  c.mutable_optimizer()->set_lr(0.05);
+  c.set_seed(11);
+  c.set_threads(1);
+  c.set_out_dir(out);
+  return *ResolveTrainConfig(c);
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST(Trainer, LearningRateScheduleIsThePapers) {
+  OptimizerConfig o;
+  o.set_lr(0.1);
+  o.set_epochs(100);
+  o.add_lr_milestones(0.75);
+  o.add_lr_milestones(0.9);
+  EXPECT_DOUBLE_EQ(LearningRate(o, 74), 0.1);
+  EXPECT_NEAR(LearningRate(o, 75), 0.01, 1e-12);
+  EXPECT_NEAR(LearningRate(o, 89), 0.01, 1e-12);
+  EXPECT_NEAR(LearningRate(o, 90), 0.001, 1e-12);
+  o.set_epochs(2);  // short runs keep their rate
+  EXPECT_DOUBLE_EQ(LearningRate(o, 1), 0.1);
+}
+
+TEST(Trainer, ResolvesMethodDefaults) {
+  TrainConfig c;
+  c.mutable_method()->set_name("mart");
+  c.mutable_train_attack()->set_epsilon(0.2);
+  TrainConfig r = *ResolveTrainConfig(c);
+  EXPECT_EQ(r.method().lambda(), 5.0);
+  EXPECT_EQ(r.model().head(), ModelConfig::LINEAR);
+  EXPECT_DOUBLE_EQ(r.eval_attack().epsilon(), 0.2);
+  EXPECT_DOUBLE_EQ(r.eval_attack().step_size(), 0.02);
+  EXPECT_EQ(r.eval_attack().num_steps(), 20);
+  EXPECT_GT(r.threads(), 0);
+  c.mutable_method()->set_name("spat");
+  EXPECT_EQ(ResolveTrainConfig(c)->model().head(), ModelConfig::NCE);
+  c.mutable_method()->set_use_nce(false);
+  EXPECT_EQ(ResolveTrainConfig(c)->model().head(), ModelConfig::LINEAR);
+  c.mutable_train_attack()->set_epsilon(-1);
+  EXPECT_FALSE(ResolveTrainConfig(c).ok());
+}
+
+TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
+  const std::string a = Tmp("run-a"), b = Tmp("run-b");
+  absl::StatusOr<TrainSummary> sa = Train(Tiny("trades", a, 2), nullptr);
+  ASSERT_TRUE(sa.ok()) << sa.status();
+  ASSERT_EQ(sa->epochs.size(), 2u);
+  EXPECT_GE(sa->clean_accuracy, sa->pgd_accuracy);
+  const std::string metrics = Read(a + "/metrics.json");
+  for (const char* key : {"\"clean_accuracy\"", "\"pgd_accuracy\"", "\"epochs\"",
+                          "\"world_size\": 1", "\"img_per_s\"", "\"config\"",
+                          "\"name\":\"trades\""}) {
+    EXPECT_NE(metrics.find(key), std::string::npos) << key << "\n" << metrics;
+  }
+  // Same seed, same threads: bit-identical weights.
+  ASSERT_TRUE(Train(Tiny("trades", b, 2), nullptr).ok());
+  absl::StatusOr<models::StateDict> ca = models::LoadStateDict(a + "/checkpoint.pt");
+  absl::StatusOr<models::StateDict> cb = models::LoadStateDict(b + "/checkpoint.pt");
+  ASSERT_TRUE(ca.ok() && cb.ok());
+  ASSERT_EQ(ca->size(), cb->size());
+  for (size_t i = 0; i < ca->size(); ++i) {
+    EXPECT_TRUE(torch::equal((*ca)[i].second, (*cb)[i].second)) << (*ca)[i].first;
+  }
+}
+
+TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
+  const std::string full = Tmp("full"), part = Tmp("part");
+  ASSERT_TRUE(Train(Tiny("spat", full, 2), nullptr).ok());
+  ASSERT_TRUE(Train(Tiny("spat", part, 1), nullptr).ok());     // "killed" after epoch 1
+  absl::StatusOr<TrainSummary> resumed = Train(Tiny("spat", part, 2), nullptr, /*resume=*/true);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->epochs.size(), 2u);
+  auto cf = *models::LoadStateDict(full + "/checkpoint.pt");
+  auto cp = *models::LoadStateDict(part + "/checkpoint.pt");
+  ASSERT_EQ(cf.size(), cp.size());
+  for (size_t i = 0; i < cf.size(); ++i) {
+    EXPECT_TRUE(torch::equal(cf[i].second, cp[i].second)) << cf[i].first;
+  }
+}
+
+TEST(Trainer, ResumeWithoutStateIsAClearError) {
+  absl::StatusOr<TrainSummary> s = Train(Tiny("madry", Tmp("empty"), 1), nullptr, true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("cannot resume"), std::string::npos) << s.status();
+}
+
+TEST(Trainer, MissingDataIsAClearError) {
+  TrainConfig c = Tiny("natural", Tmp("nodata"), 1);
+  c.mutable_dataset()->set_name("mnist");
+  c.mutable_dataset()->set_data_dir("/nonexistent/mnist");
+  absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("/nonexistent/mnist"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spat
