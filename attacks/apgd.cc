@@ -1,0 +1,155 @@
+#include "attacks/apgd.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "attacks/adv_losses.h"
+
+namespace spat::attacks {
+namespace {
+
+std::vector<int64_t> BroadcastShape(const at::Tensor& x) {
+  std::vector<int64_t> s(x.dim(), 1);
+  s[0] = x.size(0);
+  return s;
+}
+
+at::Tensor PerExampleNorm(const at::Tensor& t, double p) {
+  return t.flatten(1).norm(p, 1).clamp_min(1e-12).view(BroadcastShape(t));
+}
+
+}  // namespace
+
+at::Tensor TargetedDlrLoss(const at::Tensor& logits, const at::Tensor& y,
+                           const at::Tensor& target) {
+  TORCH_CHECK(logits.dim() == 2 && logits.size(1) >= 4,
+              "targeted DLR needs logits [B, C >= 4], got ", logits.sizes());
+  at::Tensor sorted = std::get<0>(logits.sort(1, /*descending=*/true));
+  at::Tensor zy = logits.gather(1, y.unsqueeze(1)).squeeze(1);
+  at::Tensor zt = logits.gather(1, target.unsqueeze(1)).squeeze(1);
+  at::Tensor denom = sorted.select(1, 0) - 0.5 * (sorted.select(1, 2) + sorted.select(1, 3)) + 1e-12;
+  return -(zy - zt) / denom;
+}
+
+std::vector<int> ApgdCheckpoints(int n) {
+  const int p = std::max(static_cast<int>(0.22 * n), 1);
+  const int decr = std::max(static_cast<int>(0.03 * n), 1);
+  const int min_len = std::max(static_cast<int>(0.06 * n), 1);
+  std::vector<int> out;
+  int k = p, at = 0;
+  while (at + k <= n) {
+    at += k;
+    out.push_back(at - 1);
+    k = std::max(k - decr, min_len);
+  }
+  return out;
+}
+
+ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& y,
+                const ApgdOptions& o, at::Generator gen, const at::Tensor& target) {
+  TORCH_CHECK(o.epsilon > 0 && o.num_iters > 0, "APGD needs epsilon > 0 and iterations > 0");
+  TORCH_CHECK(o.loss != ApgdLoss::kTargetedDlr || target.defined(),
+              "targeted APGD needs target classes");
+  const double eps = o.epsilon;
+  const at::Tensor x0 = x.detach();
+  const int64_t b = x0.size(0);
+  auto loss_fn = [&](const at::Tensor& z) {
+    switch (o.loss) {
+      case ApgdLoss::kCe: return CrossEntropyPerExample(z, y);
+      case ApgdLoss::kDlr: return DlrLoss(z, y);
+      case ApgdLoss::kTargetedDlr: return TargetedDlrLoss(z, y, target);
+    }
+    return CrossEntropyPerExample(z, y);
+  };
+  auto project = [&](const at::Tensor& v) { return Project(v, x0, eps, o.norm); };
+  auto loss_and_grad = [&](const at::Tensor& xa, at::Tensor* loss, at::Tensor* pred_ok) {
+    at::Tensor leaf = xa.detach().requires_grad_(true);
+    at::AutoGradMode enable(true);
+    at::Tensor z = forward(leaf);
+    at::Tensor l = loss_fn(z);
+    at::Tensor g = torch::autograd::grad({l.sum()}, {leaf})[0].detach();
+    *loss = l.detach();
+    *pred_ok = z.detach().argmax(1).eq(y);
+    return g;
+  };
+
+  at::Tensor x_adv;
+  {
+    at::NoGradGuard no_grad;
+    if (o.norm == Norm::kLinf) {
+      at::Tensor t = at::rand(x0.sizes(), gen, x0.options()) * 2 - 1;
+      x_adv = x0 + eps * t / t.abs().flatten(1).amax(1).clamp_min(1e-12).view(BroadcastShape(x0));
+    } else {
+      at::Tensor t = at::randn(x0.sizes(), gen, x0.options());
+      x_adv = x0 + eps * t / PerExampleNorm(t, 2);
+    }
+    x_adv = x_adv.clamp(0.0, 1.0);
+  }
+  at::Tensor loss, ok;
+  at::Tensor grad = loss_and_grad(x_adv, &loss, &ok);
+  at::NoGradGuard no_grad;
+  at::Tensor robust = ok.clone();
+  at::Tensor x_best_adv = x_adv.clone();
+  at::Tensor x_best = x_adv.clone();
+  at::Tensor grad_best = grad.clone();
+  at::Tensor loss_best = loss.clone();
+  at::Tensor step = at::full(BroadcastShape(x0), 2.0 * eps, x0.options());
+  at::Tensor x_prev = x_adv.clone();
+
+  // Loss history for the oscillation test; index -1 reads as 0 (as in the
+  // reference, whose history starts zeroed).
+  std::vector<at::Tensor> history;
+  at::Tensor loss_best_last_check = loss_best.clone();
+  at::Tensor reduced_last_check = at::ones({b}, at::kBool);
+  const int min_len = std::max(static_cast<int>(0.06 * o.num_iters), 1);
+  const int decr = std::max(static_cast<int>(0.03 * o.num_iters), 1);
+  int k = std::max(static_cast<int>(0.22 * o.num_iters), 1);
+  int counter = 0;
+
+  for (int i = 0; i < o.num_iters; ++i) {
+    at::Tensor momentum_term = x_adv - x_prev;
+    x_prev = x_adv.clone();
+    const double a = i > 0 ? 0.75 : 1.0;
+    at::Tensor dir = o.norm == Norm::kLinf ? grad.sign() : grad / PerExampleNorm(grad, 2);
+    at::Tensor z = project(x_adv + step * dir);
+    x_adv = project(x_adv + (z - x_adv) * a + momentum_term * (1 - a));
+
+    grad = loss_and_grad(x_adv, &loss, &ok);
+    at::Tensor broken_now = ok.logical_not();
+    x_best_adv = at::where(broken_now.view(BroadcastShape(x0)), x_adv, x_best_adv);
+    robust = robust.logical_and(ok);
+
+    history.push_back(loss);
+    at::Tensor improved = loss > loss_best;
+    const auto bshape = BroadcastShape(x0);
+    x_best = at::where(improved.view(bshape), x_adv, x_best);
+    grad_best = at::where(improved.view(bshape), grad, grad_best);
+    loss_best = at::where(improved, loss, loss_best);
+
+    if (++counter == k) {
+      at::Tensor increases = at::zeros({b}, x0.options());
+      for (int c = 0; c < k; ++c) {
+        const int j = i - c;
+        at::Tensor prev = j - 1 >= 0 ? history[j - 1] : at::zeros_like(loss);
+        increases += (history[j] > prev).to(increases.dtype());
+      }
+      at::Tensor oscillating = increases <= k * o.rho;
+      at::Tensor no_improvement =
+          reduced_last_check.logical_not().logical_and(loss_best_last_check >= loss_best);
+      at::Tensor reduce = oscillating.logical_or(no_improvement);
+      reduced_last_check = reduce.clone();
+      loss_best_last_check = loss_best.clone();
+      step = at::where(reduce.view(bshape), step / 2, step);
+      x_adv = at::where(reduce.view(bshape), x_best, x_adv);
+      grad = at::where(reduce.view(bshape), grad_best, grad);
+      k = std::max(k - decr, min_len);
+      counter = 0;
+    }
+  }
+  return {at::where(robust.view(BroadcastShape(x0)), x_best, x_best_adv), robust};
+}
+
+}  // namespace spat::attacks
