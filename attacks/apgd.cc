@@ -104,10 +104,8 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
   std::vector<at::Tensor> history;
   at::Tensor loss_best_last_check = loss_best.clone();
   at::Tensor reduced_last_check = at::ones({b}, at::kBool);
-  const int min_len = std::max(static_cast<int>(0.06 * o.num_iters), 1);
-  const int decr = std::max(static_cast<int>(0.03 * o.num_iters), 1);
-  int k = std::max(static_cast<int>(0.22 * o.num_iters), 1);
-  int counter = 0;
+  const std::vector<int> checkpoints = ApgdCheckpoints(o.num_iters);
+  size_t next_check = 0;
 
   for (int i = 0; i < o.num_iters; ++i) {
     at::Tensor momentum_term = x_adv - x_prev;
@@ -129,7 +127,10 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
     grad_best = at::where(improved.view(bshape), grad, grad_best);
     loss_best = at::where(improved, loss, loss_best);
 
-    if (++counter == k) {
+    if (next_check < checkpoints.size() && i == checkpoints[next_check]) {
+      const int k = checkpoints[next_check] -
+                    (next_check == 0 ? -1 : checkpoints[next_check - 1]);
+      ++next_check;
       at::Tensor increases = at::zeros({b}, x0.options());
       for (int c = 0; c < k; ++c) {
         const int j = i - c;
@@ -145,8 +146,6 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
       step = at::where(reduce.view(bshape), step / 2, step);
       x_adv = at::where(reduce.view(bshape), x_best, x_adv);
       grad = at::where(reduce.view(bshape), grad_best, grad);
-      k = std::max(k - decr, min_len);
-      counter = 0;
     }
   }
   return {at::where(robust.view(BroadcastShape(x0)), x_best, x_best_adv), robust};

@@ -1,0 +1,52 @@
+// AutoAttack `standard` (Croce & Hein 2020): APGD-CE -> APGD-T (9 targets)
+// -> FAB-T (9 targets) -> Square (5000 queries), each run only on the points
+// still robust, keeping the first success per point. Each sub-attack reseeds
+// from `seed` at its start, so a run is reproducible.
+//
+//   AutoAttackResult r = RunAutoAttack(forward, x, y, {.epsilon = 0.3}, &std::cerr);
+//   // r.robust: [N] bool; r.after["apgd_t"]: robust accuracy (%) after APGD-T.
+#ifndef SPAT_ATTACKS_AUTOATTACK_H_
+#define SPAT_ATTACKS_AUTOATTACK_H_
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "attacks/pgd.h"
+
+namespace spat::attacks {
+
+struct AutoAttackOptions {
+  double epsilon = 0.3;
+  int apgd_iters = 100;
+  int fab_iters = 100;
+  int square_queries = 5000;
+  int num_targets = 9;
+  int64_t batch_size = 500;
+  uint64_t seed = 0;
+  // Run only these components, in the standard order (empty: all four).
+  std::vector<std::string> components = {};
+};
+
+struct AutoAttackResult {
+  at::Tensor x_adv;   // [N, ...]: the successful adversarial point, else x
+  at::Tensor robust;  // [N] bool: correctly classified and no attack succeeded
+  // Robust accuracy (%) after each component, cumulative, in run order.
+  std::vector<std::pair<std::string, double>> after;
+  std::map<std::string, double> seconds;
+};
+
+// The components of `standard`, in order.
+const std::vector<std::string>& AutoAttackComponents();
+
+// x: [N, C, H, W] in [0, 1]; y: [N]. `log` (may be null) gets progress.
+AutoAttackResult RunAutoAttack(const ForwardFn& forward, const at::Tensor& x,
+                               const at::Tensor& y, const AutoAttackOptions& options,
+                               std::ostream* log);
+
+}  // namespace spat::attacks
+
+#endif  // SPAT_ATTACKS_AUTOATTACK_H_
