@@ -70,7 +70,7 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
     at::AutoGradMode enable(true);
     at::Tensor z = forward(leaf);
     at::Tensor l = loss_fn(z);
-    at::Tensor g = torch::autograd::grad({l.sum()}, {leaf})[0].detach();
+    at::Tensor g = InputGradient(l.sum(), leaf);
     *loss = l.detach();
     *pred_ok = z.detach().argmax(1).eq(y);
     return g;

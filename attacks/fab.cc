@@ -61,7 +61,7 @@ FabResult FabTargeted(const ForwardFn& forward, const at::Tensor& x, const at::T
     at::Tensor z = forward(leaf);
     at::Tensor d = z.gather(1, target.unsqueeze(1)).squeeze(1) -
                    z.gather(1, y.unsqueeze(1)).squeeze(1);
-    at::Tensor g = torch::autograd::grad({d.sum()}, {leaf})[0].detach();
+    at::Tensor g = InputGradient(d.sum(), leaf);
     *f = d.detach();
     return g;
   };

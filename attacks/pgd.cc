@@ -18,6 +18,14 @@ at::Tensor L2Norm(const at::Tensor& t) { return PerExampleNorm(t, 2); }
 
 }  // namespace
 
+at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf) {
+  if (!loss.requires_grad()) return at::zeros_like(leaf);
+  at::Tensor g = torch::autograd::grad({loss}, {leaf}, /*grad_outputs=*/{},
+                                       /*retain_graph=*/false, /*create_graph=*/false,
+                                       /*allow_unused=*/true)[0];
+  return g.defined() ? g.detach() : at::zeros_like(leaf);
+}
+
 at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
                    Norm norm) {
   at::NoGradGuard no_grad;
@@ -70,8 +78,7 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
       at::AutoGradMode enable(true);
       at::Tensor logits = forward(xa);
       if (observer) observer(step, logits.detach());
-      at::Tensor l = loss(logits).sum();
-      grad = torch::autograd::grad({l}, {xa})[0];
+      grad = InputGradient(loss(logits).sum(), xa);
     }
     at::NoGradGuard no_grad;
     if (options.momentum > 0) {

@@ -49,6 +49,10 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
                const AdvLossFn& loss, const PgdOptions& options,
                at::Generator gen, const StepObserver& observer = nullptr);
 
+// d(loss)/d(leaf), or zeros where the loss does not depend on the input
+// (a constant or fully gradient-masked model). loss: a scalar.
+at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf);
+
 // Projects x_adv onto {||x_adv - x|| <= eps} ∩ [0, 1] (l-inf exactly; l2 by
 // radial scaling, then clamping, which can only shrink the norm).
 at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,

@@ -1,0 +1,78 @@
+// Robustness evaluation by attack name, as the evaluator CLI and the table
+// binaries use it. Names:
+//
+//   clean            no attack
+//   fgsm             one step of eps, no random start
+//   pgdK             K steps of --step_size (default eps/10), CE, random start
+//   mimK             K momentum steps (decay 1.0) of eps/10, no random start
+//   cw, cwK          PGD on the C&W margin (default 20 steps), random start
+//   apgd_ce, apgd_t  APGD with CE / targeted DLR (9 targets), 100 iterations
+//   fab              FAB-T, 9 targets, 100 iterations
+//   square           Square, 5000 queries
+//   aa               AutoAttack standard
+//   transfer_fgsm, transfer_pgdK, transfer_cw
+//                    crafted on a source model, scored on the target
+//
+// Only points the target classifies correctly are attacked (the others are
+// already errors); each outcome carries the true -> predicted confusion.
+//
+//   absl::StatusOr<AttackSpec> s = ParseAttack("pgd20");
+//   AttackOutcome o = RunAttack(*s, target, source, x, y, options, &std::cerr);
+#ifndef SPAT_ATTACKS_EVALUATOR_H_
+#define SPAT_ATTACKS_EVALUATOR_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+#include "attacks/pgd.h"
+
+namespace spat::attacks {
+
+enum class AttackKind { kClean, kPgd, kApgdCe, kApgdT, kFab, kSquare, kAutoAttack };
+
+struct AttackSpec {
+  std::string name;
+  AttackKind kind = AttackKind::kClean;
+  int steps = 0;
+  std::string loss = "ce";  // pgd family: ce | cw
+  bool random_start = true;
+  double momentum = 0.0;
+  bool fgsm = false;        // step = eps
+  bool transfer = false;
+};
+
+absl::StatusOr<AttackSpec> ParseAttack(const std::string& name);
+
+struct EvaluatorOptions {
+  double epsilon = 0.3;
+  double step_size = 0.0;  // 0: eps / 10
+  int64_t batch_size = 500;
+  uint64_t seed = 0;
+  int num_classes = 10;
+  // AutoAttack / component budgets (the reference's by default).
+  int apgd_iters = 100;
+  int fab_iters = 100;
+  int square_queries = 5000;
+};
+
+struct AttackOutcome {
+  double accuracy = 0;  // percent
+  double seconds = 0;
+  at::Tensor confusion;  // [C, C] int64: true class -> predicted class
+  std::string settings;
+  std::vector<std::pair<std::string, double>> components;  // aa only
+};
+
+// target/source: logits of a batch. `source` is used by transfer attacks
+// only (may be null otherwise).
+AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
+                        const ForwardFn& source, const at::Tensor& x, const at::Tensor& y,
+                        const EvaluatorOptions& options, std::ostream* log);
+
+}  // namespace spat::attacks
+
+#endif  // SPAT_ATTACKS_EVALUATOR_H_
