@@ -1,0 +1,255 @@
+#include "benchmarks/harness.h"
+
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "spat/atomic_file.h"
+#include "spat/status_macros.h"
+#include "spat/trainer.h"
+
+namespace spat::benchmarks {
+namespace {
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+absl::StatusOr<std::string> ReadText(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  if (dir.empty() || Exists(dir)) return absl::OkStatus();
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    SPAT_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
+  }
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir));
+  }
+  return absl::OkStatus();
+}
+
+std::string Fmt(double v) { return absl::StrFormat("%.2f", v); }
+
+}  // namespace
+
+absl::StatusOr<Preset> ParsePreset(const std::string& name) {
+  if (name == "smoke") return Preset::kSmoke;
+  if (name == "cpu") return Preset::kCpu;
+  if (name == "paper") return Preset::kPaper;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--preset: unknown value '", name, "'; allowed: smoke, cpu, paper"));
+}
+
+std::string PresetName(Preset p) {
+  switch (p) {
+    case Preset::kSmoke: return "smoke";
+    case Preset::kCpu: return "cpu";
+    case Preset::kPaper: return "paper";
+  }
+  return "cpu";
+}
+
+std::string UserPath(const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  return wd != nullptr && *wd ? absl::StrCat(wd, "/", p) : p;
+}
+
+std::string DefaultPaperTablesPath() {
+  const std::string rel = "benchmarks/data/paper_tables.textproto";
+  for (const char* env : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* d = std::getenv(env); d != nullptr && *d) {
+      const std::string p = absl::StrCat(d, "/spat/", rel);
+      if (Exists(p)) return p;
+    }
+  }
+  if (Exists(rel)) return rel;
+  if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr) {
+    return absl::StrCat(ws, "/", rel);
+  }
+  return rel;
+}
+
+Table::Table(const PaperTable& paper, Preset preset, std::string protocol) {
+  result_.set_id(paper.id());
+  result_.set_title(paper.title());
+  result_.set_preset(PresetName(preset));
+  result_.set_protocol(std::move(protocol));
+  result_.set_paper_protocol(paper.protocol());
+  for (const auto& r : paper.rows()) result_.add_rows(r);
+  for (const auto& c : paper.columns()) result_.add_columns(c);
+  for (const Cell& c : paper.cells()) paper_[{c.row(), c.column()}] = c.value();
+}
+
+void Table::Add(const std::string& row, const std::string& column, double ours,
+                double seconds) {
+  ResultCell* c = result_.add_cells();
+  c->set_row(row);
+  c->set_column(column);
+  c->set_ours(ours);
+  if (seconds > 0) c->set_seconds(seconds);
+  if (auto it = paper_.find({row, column}); it != paper_.end()) c->set_paper(it->second);
+  bool known_row = false, known_col = false;
+  for (const auto& r : result_.rows()) known_row |= r == row;
+  for (const auto& k : result_.columns()) known_col |= k == column;
+  if (!known_row) result_.add_rows(row);
+  if (!known_col) result_.add_columns(column);
+}
+
+std::string Table::Markdown() const {
+  std::map<std::pair<std::string, std::string>, const ResultCell*> cells;
+  for (const ResultCell& c : result_.cells()) cells[{c.row(), c.column()}] = &c;
+  std::string md = absl::StrCat("# ", result_.title(), "\n\n");
+  absl::StrAppend(&md, "Each cell: **ours** (paper). Preset `", result_.preset(), "`.\n\n");
+  std::vector<std::string> header = {""};
+  for (const auto& c : result_.columns()) header.push_back(c);
+  std::vector<std::string> sep(header.size(), "---");
+  absl::StrAppend(&md, "| ", absl::StrJoin(header, " | "), " |\n");
+  absl::StrAppend(&md, "| ", absl::StrJoin(sep, " | "), " |\n");
+  for (const auto& r : result_.rows()) {
+    std::vector<std::string> line = {r};
+    bool any = false;
+    for (const auto& c : result_.columns()) {
+      auto it = cells.find({r, c});
+      if (it == cells.end()) {
+        line.push_back("—");
+        continue;
+      }
+      any = true;
+      const ResultCell* cell = it->second;
+      line.push_back(absl::StrCat("**", Fmt(cell->ours()), "**",
+                                  cell->has_paper() ? absl::StrCat(" (", Fmt(cell->paper()), ")")
+                                                    : std::string(" (—)")));
+    }
+    if (any) absl::StrAppend(&md, "| ", absl::StrJoin(line, " | "), " |\n");
+  }
+  absl::StrAppend(&md, "\n**Our protocol** (`", result_.preset(), "`): ", result_.protocol(),
+                  "\n\n**Paper's protocol**: ", result_.paper_protocol(), "\n");
+  if (result_.preset() != "paper") {
+    absl::StrAppend(&md,
+                    "\nOur numbers come from a reduced protocol, so they are not expected to "
+                    "match the paper's; compare orderings and trends, not values.\n");
+  }
+  for (const auto& n : result_.notes()) absl::StrAppend(&md, "\n- ", n);
+  if (result_.notes_size() > 0) absl::StrAppend(&md, "\n");
+  return md;
+}
+
+Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
+  if (options_.paper_tables.empty()) options_.paper_tables = DefaultPaperTablesPath();
+}
+
+absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
+  SPAT_ASSIGN_OR_RETURN(std::string text, ReadText(options_.paper_tables));
+  PaperTables all;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &all)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options_.paper_tables, ": cannot parse the paper's tables"));
+  }
+  for (const PaperTable& t : all.tables()) {
+    if (t.id() == id) return t;
+  }
+  return absl::NotFoundError(absl::StrCat(options_.paper_tables, " has no table '", id, "'"));
+}
+
+absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
+                                              TrainConfig config) const {
+  const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
+  SPAT_RETURN_IF_ERROR(MakeDirs(dir));
+  config.set_out_dir(dir);
+  if (options_.threads > 0) config.set_threads(options_.threads);
+  SPAT_ASSIGN_OR_RETURN(TrainConfig resolved, ResolveTrainConfig(config));
+  std::string config_text;
+  google::protobuf::TextFormat::PrintToString(resolved, &config_text);
+  const std::string done_path = dir + "/done.textproto";
+  const std::string started_path = dir + "/config.textproto";
+  CellResult r;
+  r.checkpoint = dir + "/checkpoint.pt";
+  if (absl::StatusOr<std::string> done = ReadText(done_path); done.ok()) {
+    // done.textproto: the config, then "# clean <v> pgd <v> seconds <v>".
+    const size_t mark = done->rfind("# result ");
+    if (mark != std::string::npos && done->substr(0, mark) == config_text &&
+        std::sscanf(done->c_str() + mark, "# result clean %lf pgd %lf seconds %lf",
+                    &r.clean, &r.pgd, &r.seconds) == 3) {
+      r.reused = true;
+      if (options_.log) {
+        *options_.log << absl::StrFormat("[%s] finished earlier: clean %.2f%%, pgd %.2f%%\n",
+                                         cell, r.clean, r.pgd);
+      }
+      return r;
+    }
+  }
+  const bool resume = Exists(dir + "/train_state.pt") && ReadText(started_path).ok() &&
+                      *ReadText(started_path) == config_text;
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));
+  if (options_.log) *options_.log << "[" << cell << "] " << (resume ? "resuming\n" : "training\n");
+  SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
+  r.clean = s.clean_accuracy;
+  r.pgd = s.pgd_accuracy;
+  for (const EpochRecord& e : s.epochs) r.seconds += e.seconds;
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(
+      done_path, absl::StrFormat("%s# result clean %.6f pgd %.6f seconds %.3f\n", config_text,
+                                 r.clean, r.pgd, r.seconds)));
+  return r;
+}
+
+absl::Status Harness::Write(const Table& table) const {
+  SPAT_RETURN_IF_ERROR(MakeDirs(options_.out_dir));
+  const std::string base = absl::StrCat(options_.out_dir, "/", table.result().id());
+  const std::string md = table.Markdown();
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(base + ".md", md));
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(table.result(), &json, opts);
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(base + ".json", json));
+  if (options_.log) *options_.log << "wrote " << base << ".md and .json\n";
+  return absl::OkStatus();
+}
+
+absl::Status Harness::Plot(const std::string& name, const std::string& script,
+                           const std::map<std::string, std::string>& data_files) const {
+  SPAT_RETURN_IF_ERROR(MakeDirs(options_.out_dir));
+  const std::string png = absl::StrCat(options_.out_dir, "/", name, ".png");
+  const std::string gp = absl::StrCat(options_.out_dir, "/", name, ".gp");
+  std::string full = absl::StrCat("png = '", png, "'\n");
+  for (const auto& [file, content] : data_files) {
+    const std::string path = absl::StrCat(options_.out_dir, "/", file);
+    SPAT_RETURN_IF_ERROR(WriteFileAtomically(path, content));
+    absl::StrAppend(&full, file.substr(0, file.find('.')), " = '", path, "'\n");
+  }
+  absl::StrAppend(&full, script);
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(gp, full));
+  if (!Exists("/usr/bin/gnuplot")) {
+    if (options_.log) *options_.log << "warning: gnuplot not installed; skipped " << png << "\n";
+    return absl::OkStatus();
+  }
+  const std::string cmd = absl::StrCat("/usr/bin/gnuplot '", gp, "' 2>&1");
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0 || !Exists(png)) {
+    return absl::InternalError(absl::StrCat("gnuplot failed on ", gp, " (exit ", rc, ")"));
+  }
+  if (options_.log) *options_.log << "wrote " << png << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace spat::benchmarks

@@ -1,0 +1,101 @@
+// Shared machinery of the table binaries: presets, resumable training cells,
+// the paper's numbers, and the Markdown / JSON / PNG writers.
+//
+//   Harness h(options);                       // --preset, --out_dir, --shard ...
+//   SPAT_ASSIGN_OR_RETURN(CellResult r, h.TrainCell("s=5", config));
+//   table.Add("s=5", "Clean", r.clean);
+//   SPAT_RETURN_IF_ERROR(h.Write(table));     // table1.md, table1.json, table1.png
+//
+// A cell is one training run in DIR/cells/<cell>/. A finished cell (its
+// done.textproto records the same resolved config) is read back, not
+// recomputed; an interrupted one resumes from its last finished epoch.
+#ifndef SPAT_BENCHMARKS_HARNESS_H_
+#define SPAT_BENCHMARKS_HARNESS_H_
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "benchmarks/results.pb.h"
+#include "spat/config.pb.h"
+
+namespace spat::benchmarks {
+
+enum class Preset { kSmoke, kCpu, kPaper };
+
+absl::StatusOr<Preset> ParsePreset(const std::string& name);
+std::string PresetName(Preset p);
+
+struct CellResult {
+  double clean = 0;
+  double pgd = 0;
+  double seconds = 0;
+  bool reused = false;
+  std::string checkpoint;  // path of the trained model
+};
+
+// A table under construction: our numbers, with the paper's looked up by
+// (row, column) from benchmarks/data/paper_tables.textproto.
+class Table {
+ public:
+  Table(const PaperTable& paper, Preset preset, std::string protocol);
+
+  void Add(const std::string& row, const std::string& column, double ours,
+           double seconds = 0);
+  void Note(const std::string& note) { result_.add_notes(note); }
+  const TableResult& result() const { return result_; }
+
+  // The Markdown rendering: ours beside the paper's, then both protocols.
+  std::string Markdown() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, double> paper_;
+  TableResult result_;
+};
+
+struct HarnessOptions {
+  Preset preset = Preset::kCpu;
+  std::string out_dir;
+  std::string paper_tables;  // path of paper_tables.textproto
+  int threads = 0;
+  std::ostream* log = nullptr;
+};
+
+class Harness {
+ public:
+  explicit Harness(HarnessOptions options);
+
+  const HarnessOptions& options() const { return options_; }
+
+  // The paper's table `id`.
+  absl::StatusOr<PaperTable> Paper(const std::string& id) const;
+
+  // Trains `config` (out_dir is set to DIR/cells/<cell>) or reads back the
+  // finished cell.
+  absl::StatusOr<CellResult> TrainCell(const std::string& cell, TrainConfig config) const;
+
+  // Writes DIR/<id>.md, DIR/<id>.json and prints the Markdown to the log.
+  absl::Status Write(const Table& table) const;
+
+  // Renders `gnuplot_script` (which must write to the PNG path it is given as
+  // $png) into DIR/<name>.png. Missing gnuplot is a warning, not an error.
+  absl::Status Plot(const std::string& name, const std::string& gnuplot_script,
+                    const std::map<std::string, std::string>& data_files) const;
+
+ private:
+  HarnessOptions options_;
+};
+
+// Finds benchmarks/data/paper_tables.textproto from the runfiles or the
+// source tree.
+std::string DefaultPaperTablesPath();
+
+// Resolves a user path against the directory `bazel run` was started from.
+std::string UserPath(const std::string& path);
+
+}  // namespace spat::benchmarks
+
+#endif  // SPAT_BENCHMARKS_HARNESS_H_

@@ -1,0 +1,89 @@
+#include "benchmarks/presets.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "data/dataset.h"
+
+namespace spat::benchmarks {
+
+absl::StatusOr<TrainConfig> AblationBase(Preset preset) {
+  TrainConfig c;
+  MethodConfig* m = c.mutable_method();
+  m->set_name("spat");
+  m->set_s(5);
+  m->set_alpha(0.2);
+  m->set_beta(0.2);
+  m->set_lambda(6);
+  c.set_seed(1);
+  switch (preset) {
+    case Preset::kSmoke:
+      c.mutable_dataset()->set_name("mnist");
+      c.mutable_dataset()->set_train_subset(256);
+      c.mutable_dataset()->set_test_subset(128);
+      c.mutable_model()->set_name("small_cnn");
+      c.mutable_train_attack()->set_epsilon(0.2);
+      c.mutable_train_attack()->set_step_size(0.1);
+      c.mutable_train_attack()->set_num_steps(2);
+      c.mutable_eval_attack()->set_num_steps(5);
+      c.mutable_optimizer()->set_epochs(1);
+      c.mutable_optimizer()->set_batch_size(64);
+      c.mutable_optimizer()->set_lr(0.01);
+      break;
+    case Preset::kCpu:
+      c.mutable_dataset()->set_name("mnist");
+      c.mutable_dataset()->set_train_subset(10000);
+      c.mutable_dataset()->set_test_subset(1000);
+      c.mutable_model()->set_name("small_cnn");
+      c.mutable_train_attack()->set_epsilon(0.2);
+      c.mutable_train_attack()->set_step_size(0.05);
+      c.mutable_train_attack()->set_num_steps(5);
+      c.mutable_optimizer()->set_epochs(3);
+      c.mutable_optimizer()->set_batch_size(128);
+      c.mutable_optimizer()->set_lr(0.01);
+      break;
+    case Preset::kPaper: {
+      const std::string dir = data::DefaultDataDir("cifar10");
+      struct stat st;
+      if (stat(dir.c_str(), &st) != 0) {
+        return absl::NotFoundError(absl::StrCat(
+            "the paper preset trains on CIFAR-10, which is not in ", dir,
+            ": download the binary version (cifar-10-binary.tar.gz) and unpack "
+            "cifar-10-batches-bin there, or set SPAT_DATA_DIR"));
+      }
+      c.mutable_dataset()->set_name("cifar10");
+      c.mutable_dataset()->set_augment(true);
+      c.mutable_model()->set_name("resnet18");
+      c.mutable_train_attack()->set_epsilon(8.0 / 255);
+      c.mutable_train_attack()->set_step_size(2.0 / 255);
+      c.mutable_train_attack()->set_num_steps(10);
+      c.mutable_optimizer()->set_epochs(100);
+      c.mutable_optimizer()->set_batch_size(128);
+      c.mutable_optimizer()->set_lr(0.1);
+      c.mutable_optimizer()->set_weight_decay(5e-4);
+      break;
+    }
+  }
+  return c;
+}
+
+std::string DescribeProtocol(const TrainConfig& c) {
+  const auto& d = c.dataset();
+  const auto& o = c.optimizer();
+  const auto& a = c.train_attack();
+  const auto& e = c.eval_attack();
+  const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
+  return absl::StrFormat(
+      "%s, %s, %s train / %s test images, %d epoch(s) SGD (lr %g, momentum 0.9, wd %g, "
+      "batch %d); training PGD-%d, eps %.4g, step %.4g; evaluation PGD-%d (CE, random start), "
+      "eps %.4g, step %.4g; seed %d",
+      d.name(), c.model().name(),
+      d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
+      d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),
+      o.lr(), o.weight_decay(), o.batch_size(), a.num_steps(), a.epsilon(), a.step_size(),
+      e.has_num_steps() ? e.num_steps() : 20, eval_eps,
+      e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed());
+}
+
+}  // namespace spat::benchmarks
