@@ -58,7 +58,7 @@ absl::StatusOr<AttackSpec> ParseAttack(const std::string& name) {
     s.steps = *k;
     return s;
   }
-  if (absl::StartsWith(base, "mim") && !s.transfer) {
+  if (absl::StartsWith(base, "mim")) {
     absl::StatusOr<int> k = StepsSuffix(base, "mim", 20);
     if (!k.ok()) return k.status();
     s.steps = *k;
@@ -73,17 +73,15 @@ absl::StatusOr<AttackSpec> ParseAttack(const std::string& name) {
     s.loss = "cw";
     return s;
   }
-  if (!s.transfer) {
-    if (base == "apgd_ce") { s.kind = AttackKind::kApgdCe; return s; }
-    if (base == "apgd_t") { s.kind = AttackKind::kApgdT; return s; }
-    if (base == "fab") { s.kind = AttackKind::kFab; return s; }
-    if (base == "square") { s.kind = AttackKind::kSquare; return s; }
-    if (base == "aa") { s.kind = AttackKind::kAutoAttack; return s; }
-  }
+  if (base == "apgd_ce") { s.kind = AttackKind::kApgdCe; return s; }
+  if (base == "apgd_t") { s.kind = AttackKind::kApgdT; return s; }
+  if (base == "fab") { s.kind = AttackKind::kFab; return s; }
+  if (base == "square") { s.kind = AttackKind::kSquare; return s; }
+  if (base == "aa") { s.kind = AttackKind::kAutoAttack; return s; }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown attack '", name,
-      "'; known: clean, fgsm, pgdK, mimK, cw[K], apgd_ce, apgd_t, fab, square, aa, "
-      "transfer_fgsm, transfer_pgdK, transfer_cw[K]"));
+      "'; known: clean, fgsm, pgdK, mimK, cw[K], apgd_ce, apgd_t, fab, square, aa, and "
+      "transfer_<any of these but clean>"));
 }
 
 AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
@@ -106,7 +104,10 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
     pred_clean = at::cat(p);
   }
   pred_adv.copy_(pred_clean);
+  // Points the target already gets wrong need no attack. Transfer attacks are
+  // crafted on the source model and scored on the target.
   at::Tensor attack_idx = pred_clean.eq(y).nonzero().squeeze(1);
+  const ForwardFn& craft = spec.transfer ? source : target;
 
   switch (spec.kind) {
     case AttackKind::kClean:
@@ -121,7 +122,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
       ao.batch_size = o.batch_size;
       ao.seed = o.seed;
       at::Tensor xs = x.index_select(0, attack_idx), ys = y.index_select(0, attack_idx);
-      AutoAttackResult r = RunAutoAttack(target, xs, ys, ao, log);
+      AutoAttackResult r = RunAutoAttack(craft, xs, ys, ao, log);
       at::NoGradGuard no_grad;
       for (int64_t s = 0; s < xs.size(0); s += o.batch_size) {
         const int64_t len = std::min(o.batch_size, xs.size(0) - s);
@@ -129,11 +130,14 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
                              target(r.x_adv.narrow(0, s, len)).argmax(1));
       }
       const double scale = n > 0 ? static_cast<double>(xs.size(0)) / n : 0;
-      for (const auto& [c, acc] : r.after) out.components.emplace_back(c, acc * scale);
+      if (!spec.transfer) {
+        for (const auto& [c, acc] : r.after) out.components.emplace_back(c, acc * scale);
+      }
       out.settings = absl::StrFormat(
           "AutoAttack standard: APGD-CE, APGD-T (9 targets), FAB-T (9 targets), Square; "
-          "linf eps %g; %d APGD/FAB iterations, %d Square queries; seed %d",
-          eps, o.apgd_iters, o.square_queries, o.seed);
+          "linf eps %g; %d APGD/FAB iterations, %d Square queries; seed %d%s",
+          eps, o.apgd_iters, o.square_queries, o.seed,
+          spec.transfer ? "; crafted on the source model" : "");
       break;
     }
     default: {
@@ -149,8 +153,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           po.num_steps = spec.steps;
           po.start = spec.random_start ? StartMode::kUniform : StartMode::kNone;
           po.momentum = spec.momentum;
-          const ForwardFn& f = spec.transfer ? source : target;
-          adv = Pgd(f, xb,
+          adv = Pgd(craft, xb,
                     [&](const at::Tensor& z) {
                       return spec.loss == "cw" ? CwMarginLoss(z, yb)
                                                : CrossEntropyPerExample(z, yb);
@@ -161,20 +164,20 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           ao.epsilon = eps;
           ao.num_iters = o.apgd_iters;
           if (spec.kind == AttackKind::kApgdCe) {
-            adv = Apgd(target, xb, yb, ao, gen).x_adv;
+            adv = Apgd(craft, xb, yb, ao, gen).x_adv;
           } else {
             ao.loss = ApgdLoss::kTargetedDlr;
             adv = xb.clone();
             at::Tensor logits, alive = at::ones({xb.size(0)}, at::kBool);
             {
               at::NoGradGuard no_grad;
-              logits = target(xb);
+              logits = craft(xb);
             }
             at::Tensor order = std::get<1>(logits.sort(1, true));
             for (int k = 1; k < std::min<int64_t>(10, logits.size(1)); ++k) {
               at::Tensor live = alive.nonzero().squeeze(1);
               if (live.numel() == 0) break;
-              ApgdResult r = Apgd(target, xb.index_select(0, live), yb.index_select(0, live),
+              ApgdResult r = Apgd(craft, xb.index_select(0, live), yb.index_select(0, live),
                                   ao, gen, order.select(1, k).index_select(0, live));
               at::Tensor hit = r.robust.logical_not();
               adv.index_copy_(0, live, at::where(hit.view({-1, 1, 1, 1}), r.x_adv,
@@ -190,14 +193,14 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           at::Tensor logits;
           {
             at::NoGradGuard no_grad;
-            logits = target(xb);
+            logits = craft(xb);
           }
           at::Tensor order = std::get<1>(logits.sort(1, true));
           at::Tensor alive = at::ones({xb.size(0)}, at::kBool);
           for (int k = 1; k < std::min<int64_t>(10, logits.size(1)); ++k) {
             at::Tensor live = alive.nonzero().squeeze(1);
             if (live.numel() == 0) break;
-            FabResult r = FabTargeted(target, xb.index_select(0, live), yb.index_select(0, live),
+            FabResult r = FabTargeted(craft, xb.index_select(0, live), yb.index_select(0, live),
                                       order.select(1, k).index_select(0, live), fo);
             at::Tensor hit = r.robust.logical_not();
             adv.index_copy_(0, live, at::where(hit.view({-1, 1, 1, 1}), r.x_adv,
@@ -208,7 +211,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           SquareOptions so;
           so.epsilon = eps;
           so.num_queries = o.square_queries;
-          adv = SquareLinf(target, xb, yb, so, gen).x_adv;
+          adv = SquareLinf(craft, xb, yb, so, gen).x_adv;
         }
         at::NoGradGuard no_grad;
         pred_adv.index_copy_(0, bi, target(adv).argmax(1));
@@ -221,10 +224,11 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
             spec.random_start ? "random start" : "no random start",
             spec.momentum > 0 ? ", momentum 1.0" : "");
       } else if (spec.kind == AttackKind::kSquare) {
-        out.settings = absl::StrFormat("Square linf eps %g, %d queries, p_init 0.8", eps,
-                                       o.square_queries);
+        out.settings = absl::StrFormat("%sSquare linf eps %g, %d queries, p_init 0.8",
+                                       spec.transfer ? "transfer " : "", eps, o.square_queries);
       } else {
-        out.settings = absl::StrFormat("%s linf eps %g, %d iterations%s", spec.name, eps,
+        out.settings = absl::StrFormat("%s (%s) linf eps %g, %d iterations%s", spec.name,
+                                       spec.transfer ? "crafted on the source" : "white-box", eps,
                                        spec.kind == AttackKind::kFab ? o.fab_iters : o.apgd_iters,
                                        spec.kind == AttackKind::kApgdCe ? "" : ", 9 targets");
       }

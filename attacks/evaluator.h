@@ -10,8 +10,8 @@
 //   fab              FAB-T, 9 targets, 100 iterations
 //   square           Square, 5000 queries
 //   aa               AutoAttack standard
-//   transfer_fgsm, transfer_pgdK, transfer_cw
-//                    crafted on a source model, scored on the target
+//   transfer_<name>  any attack above but clean, crafted on a source model
+//                    and scored on the target (black-box)
 //
 // Only points the target classifies correctly are attacked (the others are
 // already errors); each outcome carries the true -> predicted confusion.

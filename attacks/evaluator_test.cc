@@ -21,7 +21,8 @@ TEST(ParseAttack, KnownNames) {
 }
 
 TEST(ParseAttack, BadNamesAreClearErrors) {
-  for (const char* bad : {"pgd", "pgd0", "pgdx", "deepfool", "transfer_aa", ""}) {
+  EXPECT_TRUE(ParseAttack("transfer_aa")->transfer);
+  for (const char* bad : {"pgd", "pgd0", "pgdx", "deepfool", "transfer_clean", ""}) {
     absl::StatusOr<AttackSpec> s = ParseAttack(bad);
     ASSERT_FALSE(s.ok()) << bad;
   }
@@ -46,6 +47,26 @@ TEST(RunAttack, CleanAccuracyAndConfusionCountEveryPoint) {
   // A constant model cannot be attacked: PGD changes nothing.
   AttackOutcome p = RunAttack(*ParseAttack("pgd5"), f, nullptr, x, y, o, nullptr);
   EXPECT_NEAR(p.accuracy, 50.0, 1e-9);
+}
+
+TEST(RunAttack, TransferIsCraftedOnTheSourceAndScoredOnTheTarget) {
+  // Target: class = sign of the pixel sum; source: the opposite model. PGD on
+  // the source pushes toward the source's wrong class, i.e. toward the
+  // target's right class: transfer fails, white-box succeeds.
+  ForwardFn target = [](const at::Tensor& t) {
+    at::Tensor s = t.flatten(1).sum(1, true) - 2.0;
+    return torch::cat({-s, s}, 1);
+  };
+  ForwardFn source = [&](const at::Tensor& t) { return -target(t); };
+  at::Tensor x = torch::full({4, 1, 2, 2}, 0.45);  // sum 1.8 -> class 0
+  at::Tensor y = torch::zeros({4}, torch::kLong);
+  EvaluatorOptions o;
+  o.epsilon = 0.1;
+  o.step_size = 0.05;  // 10 steps saturate the ball from any random start
+  o.num_classes = 2;
+  EXPECT_NEAR(RunAttack(*ParseAttack("pgd10"), target, nullptr, x, y, o, nullptr).accuracy, 0.0, 1e-9);
+  EXPECT_NEAR(RunAttack(*ParseAttack("transfer_pgd10"), target, source, x, y, o, nullptr).accuracy,
+              100.0, 1e-9);
 }
 
 }  // namespace

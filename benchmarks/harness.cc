@@ -197,8 +197,9 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
       return r;
     }
   }
-  const bool resume = Exists(dir + "/train_state.pt") && ReadText(started_path).ok() &&
-                      *ReadText(started_path) == config_text;
+  // SEAT's ensemble is not in the resumable state yet: it restarts.
+  const bool resume = resolved.method().name() != "seat" && Exists(dir + "/train_state.pt") &&
+                      ReadText(started_path).ok() && *ReadText(started_path) == config_text;
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));
   if (options_.log) *options_.log << "[" << cell << "] " << (resume ? "resuming\n" : "training\n");
   SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));

@@ -76,7 +76,7 @@ std::string DescribeProtocol(const TrainConfig& c) {
   const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
   return absl::StrFormat(
       "%s, %s, %s train / %s test images, %d epoch(s) SGD (lr %g, momentum 0.9, wd %g, "
-      "batch %d); training PGD-%d, eps %.4g, step %.4g; evaluation PGD-%d (CE, random start), "
+      "batch %d); training PGD-%d, eps %.4g, step %.4g; per-epoch check PGD-%d (CE, random start), "
       "eps %.4g, step %.4g; seed %d",
       d.name(), c.model().name(),
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),

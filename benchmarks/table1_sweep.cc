@@ -8,6 +8,6 @@
 #include "benchmarks/table_main.h"
 
 int main(int argc, char** argv) {
-  return spat::benchmarks::TableMain(argc, argv, "table1", spat::benchmarks::RunTable1,
+  return spat::benchmarks::TableMain(argc, argv, "table1", spat::benchmarks::One(spat::benchmarks::RunTable1),
                                      spat::benchmarks::PlotTable1);
 }

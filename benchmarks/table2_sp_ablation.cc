@@ -7,6 +7,6 @@
 #include "benchmarks/table_main.h"
 
 int main(int argc, char** argv) {
-  return spat::benchmarks::TableMain(argc, argv, "table2", spat::benchmarks::RunTable2,
+  return spat::benchmarks::TableMain(argc, argv, "table2", spat::benchmarks::One(spat::benchmarks::RunTable2),
                                      nullptr);
 }

@@ -7,6 +7,6 @@
 #include "benchmarks/table_main.h"
 
 int main(int argc, char** argv) {
-  return spat::benchmarks::TableMain(argc, argv, "table3", spat::benchmarks::RunTable3,
+  return spat::benchmarks::TableMain(argc, argv, "table3", spat::benchmarks::One(spat::benchmarks::RunTable3),
                                      nullptr);
 }

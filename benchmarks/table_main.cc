@@ -16,9 +16,24 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 
 namespace spat::benchmarks {
 
-int TableMain(int argc, char** argv, const std::string& id,
-              const std::function<absl::StatusOr<Table>(const Harness&)>& run,
-              const std::function<absl::Status(const Harness&, const Table&)>& plot) {
+TablesFn One(const std::function<absl::StatusOr<Table>(const Harness&)>& run) {
+  return [run](const Harness& h) -> absl::StatusOr<std::vector<Table>> {
+    absl::StatusOr<Table> t = run(h);
+    if (!t.ok()) return t.status();
+    return std::vector<Table>{*t};
+  };
+}
+
+TablesFn Two(const std::function<absl::StatusOr<std::pair<Table, Table>>(const Harness&)>& run) {
+  return [run](const Harness& h) -> absl::StatusOr<std::vector<Table>> {
+    auto t = run(h);
+    if (!t.ok()) return t.status();
+    return std::vector<Table>{t->first, t->second};
+  };
+}
+
+int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
+              const PlotFn& plot) {
   absl::SetProgramUsageMessage(absl::StrCat(
       "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|paper "
       "--out_dir=DIR"));
@@ -49,22 +64,24 @@ int TableMain(int argc, char** argv, const std::string& id,
   Harness h(o);
   std::cerr << id << ": preset " << PresetName(*preset) << ", writing to " << o.out_dir
             << " (finished cells there are reused)\n";
-  absl::StatusOr<Table> table = run(h);
-  if (!table.ok()) {
-    std::cerr << "error: " << table.status().message() << "\n";
-    return table.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
+  absl::StatusOr<std::vector<Table>> tables = run(h);
+  if (!tables.ok()) {
+    std::cerr << "error: " << tables.status().message() << "\n";
+    return tables.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
   }
-  if (absl::Status st = h.Write(*table); !st.ok()) {
-    std::cerr << "error: " << st.message() << "\n";
-    return 1;
-  }
-  if (plot) {
-    if (absl::Status st = plot(h, *table); !st.ok()) {
+  for (const Table& table : *tables) {
+    if (absl::Status st = h.Write(table); !st.ok()) {
       std::cerr << "error: " << st.message() << "\n";
       return 1;
     }
+    if (plot) {
+      if (absl::Status st = plot(h, table); !st.ok()) {
+        std::cerr << "error: " << st.message() << "\n";
+        return 1;
+      }
+    }
+    std::cout << table.Markdown() << "\n";
   }
-  std::cout << table->Markdown();
   return 0;
 }
 

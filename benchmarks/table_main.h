@@ -8,16 +8,25 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "benchmarks/harness.h"
 
 namespace spat::benchmarks {
 
-// `run` builds the table; `plot` (may be null) renders its PNG.
-int TableMain(int argc, char** argv, const std::string& id,
-              const std::function<absl::StatusOr<Table>(const Harness&)>& run,
-              const std::function<absl::Status(const Harness&, const Table&)>& plot);
+using TablesFn = std::function<absl::StatusOr<std::vector<Table>>(const Harness&)>;
+using PlotFn = std::function<absl::Status(const Harness&, const Table&)>;
+
+// `run` builds the table(s); `plot` (may be null) renders a PNG per table.
+int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
+              const PlotFn& plot);
+
+// Adapts a one-table runner.
+TablesFn One(const std::function<absl::StatusOr<Table>(const Harness&)>& run);
+// Adapts a two-table runner (white-box and black-box).
+TablesFn Two(const std::function<absl::StatusOr<std::pair<Table, Table>>(const Harness&)>& run);
 
 }  // namespace spat::benchmarks
 

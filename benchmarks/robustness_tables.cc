@@ -1,0 +1,215 @@
+#include "benchmarks/robustness_tables.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "attacks/evaluator.h"
+#include "benchmarks/presets.h"
+#include "data/dataset.h"
+#include "models/load_model.h"
+#include "spat/status_macros.h"
+
+namespace spat::benchmarks {
+namespace {
+
+struct Column {
+  std::string label;   // the paper's column
+  std::string attack;  // evaluator name (white-box); "transfer_" + it for black-box
+  std::string smoke;   // the cheaper stand-in the smoke preset runs (same code path)
+};
+
+struct Setup {
+  TrainConfig base;              // per-method settings are applied on top
+  TrainConfig source;            // natural training of the transfer source
+  std::string source_model;
+  attacks::EvaluatorOptions eval;
+  int64_t n = 1000;
+  std::string protocol;
+};
+
+absl::StatusOr<Setup> MnistSetup(Preset p) {
+  SPAT_ASSIGN_OR_RETURN(TrainConfig base, AblationBase(p == Preset::kPaper ? Preset::kCpu : p));
+  Setup s;
+  s.base = base;
+  s.n = p == Preset::kSmoke ? 128 : 1000;
+  if (p == Preset::kPaper) {
+    // The paper's MNIST protocol (Tables 4-5).
+    s.base.mutable_dataset()->set_train_subset(0);
+    s.base.mutable_dataset()->set_test_subset(0);
+    s.base.mutable_train_attack()->set_epsilon(0.3);
+    s.base.mutable_train_attack()->set_step_size(0.01);
+    s.base.mutable_train_attack()->set_num_steps(40);
+    s.base.mutable_optimizer()->set_epochs(80);
+    s.base.mutable_optimizer()->set_lr(0.01);
+    s.n = 10000;
+  }
+  s.eval.epsilon = s.base.train_attack().epsilon();
+  if (p == Preset::kSmoke) {
+    s.eval.apgd_iters = 5;
+    s.eval.fab_iters = 5;
+    s.eval.square_queries = 20;
+  }
+  s.source = s.base;
+  s.source.mutable_method()->set_name("natural");
+  s.source.mutable_model()->set_name("lenet5");
+  s.source.mutable_optimizer()->set_lr(0.05);
+  s.source_model = "lenet5";
+  return s;
+}
+
+absl::StatusOr<Setup> CifarSetup(Preset p) {
+  Setup s;
+  if (p == Preset::kPaper) {
+    SPAT_ASSIGN_OR_RETURN(s.base, AblationBase(Preset::kPaper));
+    s.n = 10000;
+  } else {
+    TrainConfig& c = s.base;
+    c.mutable_method()->set_name("spat");
+    c.set_seed(1);
+    c.mutable_model()->set_name("resnet18");
+    c.mutable_train_attack()->set_epsilon(8.0 / 255);
+    c.mutable_train_attack()->set_step_size(2.0 / 255);
+    c.mutable_optimizer()->set_lr(0.1);
+    c.mutable_optimizer()->set_weight_decay(5e-4);
+    c.mutable_dataset()->set_augment(true);
+    if (p == Preset::kSmoke) {
+      c.mutable_dataset()->set_name("synthetic_cifar10");
+      c.mutable_dataset()->set_train_subset(64);
+      c.mutable_dataset()->set_test_subset(16);
+      c.mutable_train_attack()->set_num_steps(1);
+      c.mutable_eval_attack()->set_num_steps(2);
+      c.mutable_optimizer()->set_epochs(1);
+      c.mutable_optimizer()->set_batch_size(32);
+      s.n = 16;
+      s.eval.apgd_iters = 2;
+      s.eval.fab_iters = 2;
+      s.eval.square_queries = 5;
+    } else {
+      const std::string dir = data::DefaultDataDir("cifar10");
+      struct stat st;
+      if (stat(dir.c_str(), &st) != 0) {
+        return absl::NotFoundError(absl::StrCat(
+            "tables 6-7 need CIFAR-10 in ", dir,
+            ": download the binary version (cifar-10-binary.tar.gz) and unpack "
+            "cifar-10-batches-bin there, or set SPAT_DATA_DIR; the smoke preset runs on "
+            "generated CIFAR-format data"));
+      }
+      c.mutable_dataset()->set_name("cifar10");
+      c.mutable_dataset()->set_train_subset(2000);
+      c.mutable_dataset()->set_test_subset(500);
+      c.mutable_train_attack()->set_num_steps(3);
+      c.mutable_optimizer()->set_epochs(2);
+      c.mutable_optimizer()->set_batch_size(128);
+      s.n = 500;
+    }
+  }
+  s.eval.epsilon = 8.0 / 255;
+  s.source = s.base;
+  s.source.mutable_method()->set_name("natural");
+  // Smoke crafts transfer examples on a ResNet-18 to stay within CI's budget.
+  s.source_model = p == Preset::kSmoke ? "resnet18" : "resnet101";
+  s.source.mutable_model()->set_name(s.source_model);
+  return s;
+}
+
+absl::StatusOr<std::pair<Table, Table>> RunRobustness(
+    const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
+    const std::vector<std::pair<std::string, std::string>>& methods,  // row, method
+    const std::vector<Column>& columns) {
+  SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
+  SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));
+  const std::string protocol = absl::StrCat(
+      DescribeProtocol(s.base), "; each defense with its own default lambda; attacks at eps ",
+      absl::StrFormat("%.4g", s.eval.epsilon), " on the first ", s.n,
+      " test images (PGD step eps/10, C&W = 20 PGD steps on the C&W margin, FGSM one step of eps",
+      s.eval.apgd_iters == 100 ? ", AutoAttack/FAB/Square at the reference budgets"
+                               : absl::StrFormat(", reduced budgets: APGD/FAB %d iterations, "
+                                                 "Square %d queries",
+                                                 s.eval.apgd_iters, s.eval.square_queries),
+      "); black-box examples crafted on a naturally trained ", s.source_model);
+  Table white(white_paper, h.options().preset, protocol);
+  Table black(black_paper, h.options().preset, protocol);
+
+  SPAT_ASSIGN_OR_RETURN(CellResult src, h.TrainCell(absl::StrCat("source_", s.source_model), s.source));
+  const data::DatasetSpec dspec{s.base.dataset().name(), s.base.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test, data::LoadDataset(dspec, data::Split::kTest, s.n));
+  models::ModelSpec mspec;
+  mspec.num_classes = test.num_classes;
+  mspec.in_channels = test.images.size(1);
+  mspec.image_size = test.images.size(2);
+  models::ModelSpec sspec = mspec;
+  sspec.name = s.source_model;
+  SPAT_ASSIGN_OR_RETURN(auto source, models::LoadModel(src.checkpoint, sspec));
+  attacks::ForwardFn source_fn = [source](const at::Tensor& t) { return source->forward(t); };
+  black.Note(absl::StrFormat("Source model %s: %.2f%% clean accuracy (paper: %s).",
+                             s.source_model, src.clean,
+                             s.source_model == "lenet5" ? "LeNet-5, 98.94%" : "ResNet-101, 95.53%"));
+
+  attacks::EvaluatorOptions eo = s.eval;
+  eo.num_classes = static_cast<int>(test.num_classes);
+  const bool smoke = h.options().preset == Preset::kSmoke;
+  if (smoke) {
+    std::string subs;
+    for (const Column& col : columns) {
+      if (col.smoke != col.attack) absl::StrAppend(&subs, subs.empty() ? "" : ", ", col.label, " -> ", col.smoke);
+    }
+    white.Note(absl::StrCat("Smoke preset: attacks run with reduced steps (", subs, ")."));
+    black.Note(absl::StrCat("Smoke preset: attacks run with reduced steps (", subs, ")."));
+  }
+  for (const auto& [row, method] : methods) {
+    TrainConfig c = s.base;
+    c.mutable_method()->set_name(method);
+    c.mutable_method()->clear_lambda();
+    if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
+    SPAT_ASSIGN_OR_RETURN(CellResult r, h.TrainCell(method, c));
+    mspec.name = c.model().name();
+    SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(r.checkpoint, mspec));
+    attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
+    for (const Column& col : columns) {
+      for (const bool transfer : {false, true}) {
+        const std::string& attack = smoke ? col.smoke : col.attack;
+        const std::string name =
+            attack == "clean" ? "clean" : (transfer ? "transfer_" : "") + attack;
+        SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(name));
+        attacks::AttackOutcome o =
+            attacks::RunAttack(spec, fn, source_fn, test.images, test.labels, eo, h.options().log);
+        if (h.options().log) {
+          *h.options().log << absl::StrFormat("  %-8s %-22s %6.2f%%  (%.1f s)\n", row, name,
+                                              o.accuracy, o.seconds);
+        }
+        (transfer ? black : white).Add(row, col.label, o.accuracy, o.seconds);
+        if (attack == "clean") {
+          black.Add(row, col.label, o.accuracy, o.seconds);
+          break;
+        }
+      }
+    }
+  }
+  return std::make_pair(white, black);
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, MnistSetup(h.options().preset));
+  return RunRobustness(h, s, "table4", "table5",
+                       {{"Madry", "madry"}, {"ALP", "alp"}, {"TRADES", "trades"},
+                        {"MART", "mart"}, {"SPAT", "spat"}},
+                       {{"Clean", "clean", "clean"}, {"FGSM", "fgsm", "fgsm"},
+                        {"PGD-20", "pgd20", "pgd20"}, {"C&W", "cw", "cw20"}});
+}
+
+absl::StatusOr<std::pair<Table, Table>> RunTables67(const Harness& h) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, CifarSetup(h.options().preset));
+  return RunRobustness(h, s, "table6", "table7",
+                       {{"Madry", "madry"}, {"TRADES", "trades"}, {"MART", "mart"},
+                        {"GAIRAT", "gairat"}, {"MAIL-AT", "mail_at"}, {"SEAT", "seat"},
+                        {"SPAT", "spat"}},
+                       {{"Clean", "clean", "clean"}, {"FGSM", "fgsm", "fgsm"},
+                        {"PGD-20", "pgd20", "pgd3"}, {"PGD-100", "pgd100", "pgd5"},
+                        {"MIM-20", "mim20", "mim3"}, {"FAB", "fab", "fab"}, {"C&W", "cw", "cw3"},
+                        {"AA", "aa", "aa"}});
+}
+
+}  // namespace spat::benchmarks

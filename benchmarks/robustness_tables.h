@@ -1,0 +1,26 @@
+// Tables 4-7 of the paper: white-box and black-box robustness of each
+// defense. Every method is trained once (a resumable cell); the naturally
+// trained source model (LeNet-5 on MNIST, ResNet-101 on CIFAR-10) is a cell
+// too; then each trained model meets each attack through the evaluator.
+//
+//   SPAT_ASSIGN_OR_RETURN(auto tables, RunTables45(harness));  // {white, black}
+#ifndef SPAT_BENCHMARKS_ROBUSTNESS_TABLES_H_
+#define SPAT_BENCHMARKS_ROBUSTNESS_TABLES_H_
+
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "benchmarks/harness.h"
+
+namespace spat::benchmarks {
+
+// Tables 4 (white-box) and 5 (black-box) on MNIST.
+absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h);
+
+// Tables 6 (white-box) and 7 (black-box) on CIFAR-10 (synthetic CIFAR-format
+// data in the smoke preset; the others need CIFAR-10 on disk).
+absl::StatusOr<std::pair<Table, Table>> RunTables67(const Harness& h);
+
+}  // namespace spat::benchmarks
+
+#endif  // SPAT_BENCHMARKS_ROBUSTNESS_TABLES_H_
