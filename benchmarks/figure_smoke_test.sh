@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs a figure/analysis binary's smoke preset and checks its outputs.
+#   figure_smoke_test.sh BINARY STEM
+set -euo pipefail
+out="${TEST_TMPDIR:-$(mktemp -d)}/out"
+"$1" --preset=smoke --threads=1 --out_dir="$out" > "$out.stdout" 2> "$out.stderr" || {
+  echo "FAILED: $1 exited $?"; tail -20 "$out.stderr"; exit 1; }
+for ext in md json; do
+  [[ -s "$out/$2.$ext" ]] || { echo "FAILED: missing $out/$2.$ext"; exit 1; }
+done
+grep -q "Protocol" "$out/$2.md" || { echo "FAILED: $2.md states no protocol"; exit 1; }
+if [[ "$2" == figure1 ]]; then
+  [[ -s "$out/figure1.png" ]] || { echo "FAILED: missing figure1.png"; exit 1; }
+  grep -q '"natural"' "$out/figure1.json" && grep -q '"SPAT"' "$out/figure1.json" || {
+    echo "FAILED: figure1.json lacks a model"; exit 1; }
+fi
+echo "PASSED: $1 smoke"

@@ -1,0 +1,300 @@
+#include "benchmarks/hcp.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "attacks/adv_losses.h"
+#include "attacks/evaluator.h"
+#include "attacks/pgd.h"
+#include "benchmarks/presets.h"
+#include "data/dataset.h"
+#include "models/load_model.h"
+#include "spat/atomic_file.h"
+#include "spat/status_macros.h"
+
+ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
+ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
+ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
+
+namespace spat::benchmarks {
+namespace {
+
+struct Trained {
+  std::string label;
+  std::shared_ptr<models::Classifier> model;
+  double clean = 0;
+};
+
+struct Setup {
+  TrainConfig spat;
+  TrainConfig natural;
+  double epsilon = 0.1;
+  int64_t n = 1000;
+  std::string protocol;
+};
+
+// Fashion-MNIST at cpu scale: its T-shirt/shirt/pullover/coat classes are
+// natural hard-class pairs.
+absl::StatusOr<Setup> MakeSetup(Preset p) {
+  SPAT_ASSIGN_OR_RETURN(TrainConfig base, AblationBase(p));
+  Setup s;
+  s.spat = base;
+  if (p == Preset::kCpu) {
+    s.spat.mutable_dataset()->set_name("fashion_mnist");
+    s.spat.mutable_train_attack()->set_epsilon(0.1);
+    s.spat.mutable_train_attack()->set_step_size(0.025);
+  }
+  s.epsilon = s.spat.train_attack().epsilon();
+  s.n = p == Preset::kSmoke ? 128 : (p == Preset::kCpu ? 1000 : 10000);
+  s.natural = s.spat;
+  s.natural.mutable_method()->set_name("natural");
+  s.natural.mutable_method()->clear_lambda();
+  s.protocol = absl::StrCat(DescribeProtocol(s.spat), "; the natural model: same data and "
+                            "schedule without attacks; untargeted PGD-20 (CE, step eps/10, random "
+                            "start) at eps ", absl::StrFormat("%.4g", s.epsilon), " on the first ",
+                            s.n, " test images");
+  return s;
+}
+
+absl::StatusOr<std::vector<Trained>> TrainBoth(const Harness& h, const Setup& s,
+                                               const data::Dataset& test) {
+  std::vector<Trained> out;
+  for (const auto& [label, config] :
+       {std::make_pair(std::string("natural"), s.natural), std::make_pair(std::string("SPAT"), s.spat)}) {
+    SPAT_ASSIGN_OR_RETURN(CellResult r,
+                          h.TrainCell(absl::StrCat("hcp_", config.method().name(), "_",
+                                                   config.dataset().name()),
+                                      config));
+    models::ModelSpec spec;
+    spec.name = config.model().name();
+    spec.num_classes = test.num_classes;
+    spec.in_channels = test.images.size(1);
+    spec.image_size = test.images.size(2);
+    SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(r.checkpoint, spec));
+    out.push_back({label, model, r.clean});
+  }
+  return out;
+}
+
+// Untargeted PGD-20 predictions on `x` (all points).
+at::Tensor AdversarialPredictions(models::Classifier& m, const at::Tensor& x, const at::Tensor& y,
+                                  double eps, uint64_t seed) {
+  attacks::PgdOptions o;
+  o.epsilon = eps;
+  o.step_size = eps / 10;
+  o.num_steps = 20;
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  std::vector<at::Tensor> preds;
+  for (int64_t s = 0; s < x.size(0); s += 500) {
+    const int64_t len = std::min<int64_t>(500, x.size(0) - s);
+    at::Tensor xb = x.narrow(0, s, len), yb = y.narrow(0, s, len);
+    at::Tensor adv = attacks::Pgd([&m](const at::Tensor& t) { return m.forward(t); }, xb,
+                                  [&yb](const at::Tensor& z) {
+                                    return attacks::CrossEntropyPerExample(z, yb);
+                                  },
+                                  o, gen);
+    at::NoGradGuard no_grad;
+    preds.push_back(m.forward(adv).argmax(1));
+  }
+  return at::cat(preds);
+}
+
+std::string Quote(const std::string& s) { return absl::StrCat("\"", s, "\""); }
+
+std::string MatrixJson(const at::Tensor& m) {
+  std::vector<std::string> rows;
+  for (int64_t r = 0; r < m.size(0); ++r) {
+    std::vector<std::string> cells;
+    for (int64_t c = 0; c < m.size(1); ++c) cells.push_back(absl::StrCat(m[r][c].item<int64_t>()));
+    rows.push_back("[" + absl::StrJoin(cells, ", ") + "]");
+  }
+  return "[" + absl::StrJoin(rows, ", ") + "]";
+}
+
+absl::StatusOr<data::Dataset> TestSet(const Setup& s) {
+  return data::LoadDataset({s.spat.dataset().name(), s.spat.dataset().data_dir()},
+                           data::Split::kTest, s.n);
+}
+
+}  // namespace
+
+absl::Status RunFigure1(const Harness& h) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
+  SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  const int64_t c = test.num_classes;
+  std::string md = absl::StrCat(
+      "# Figure 1: where untargeted PGD-20 sends each class\n\nPreset `",
+      PresetName(h.options().preset), "`. Paper (CIFAR-10, ResNet-18): over 40% of the dog "
+      "images attacked on a naturally trained model become cats; 30.6% with SPAT.\n\n"
+      "| class | top wrong class | share of its errors |");
+  std::vector<std::string> json_models;
+  std::map<std::string, std::string> data;
+  std::vector<at::Tensor> shares;
+  std::vector<at::Tensor> tops;
+  for (const Trained& t : models) {
+    at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7);
+    at::Tensor conf = at::zeros({c * c}, at::kLong)
+                          .index_add_(0, test.labels * c + pred, at::ones_like(pred))
+                          .view({c, c});
+    at::Tensor errors = conf.clone();
+    errors.fill_diagonal_(0);
+    at::Tensor row_err = errors.sum(1);
+    auto [top_count, top] = errors.max(1);
+    at::Tensor share = top_count.to(at::kDouble) / row_err.clamp_min(1).to(at::kDouble);
+    shares.push_back(share);
+    tops.push_back(top);
+    // Heatmap data: row-normalized error distribution, diagonal excluded.
+    std::string rows;
+    at::Tensor norm = errors.to(at::kDouble) / row_err.clamp_min(1).to(at::kDouble).unsqueeze(1);
+    for (int64_t i = 0; i < c; ++i) {
+      for (int64_t j = 0; j < c; ++j) absl::StrAppend(&rows, i, " ", j, " ", norm[i][j].item<double>(), "\n");
+      absl::StrAppend(&rows, "\n");
+    }
+    data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
+    const double acc = 100.0 * conf.diagonal().sum().item<int64_t>() / test.size();
+    json_models.push_back(absl::StrFormat(
+        "%s: {\"clean_accuracy\": %.2f, \"pgd20_accuracy\": %.2f, \"confusion\": %s, "
+        "\"top_wrong_class\": [%s], \"top_wrong_share\": [%s]}",
+        Quote(t.label), t.clean, acc, MatrixJson(conf),
+        absl::StrJoin(std::vector<int64_t>(top.data_ptr<int64_t>(), top.data_ptr<int64_t>() + c), ", "),
+        absl::StrJoin(std::vector<double>(share.data_ptr<double>(), share.data_ptr<double>() + c), ", ")));
+    absl::StrAppend(&md, absl::StrFormat(" %s (PGD-20 acc %.1f%%) |", t.label, acc));
+  }
+  absl::StrAppend(&md, "\n| --- | --- | --- | --- |\n");
+  for (int64_t i = 0; i < c; ++i) {
+    const std::string& name = test.class_names[i];
+    absl::StrAppend(&md, absl::StrFormat("| %s | %s / %s | %.1f%% | %.1f%% |\n", name,
+                                         test.class_names[tops[0][i].item<int64_t>()],
+                                         test.class_names[tops[1][i].item<int64_t>()],
+                                         100 * shares[0][i].item<double>(),
+                                         100 * shares[1][i].item<double>()));
+  }
+  absl::StrAppend(&md, absl::StrFormat(
+      "\nMean share over classes: natural %.1f%%, SPAT %.1f%% (a uniform spread over the "
+      "%d wrong classes would give %.1f%%).\n\n**Protocol**: %s\n",
+      100 * shares[0].mean().item<double>(), 100 * shares[1].mean().item<double>(), c - 1,
+      100.0 / (c - 1), s.protocol));
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure1.md", md));
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(
+      h.options().out_dir + "/figure1.json",
+      absl::StrCat("{\n  \"preset\": ", Quote(PresetName(h.options().preset)),
+                   ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
+                   absl::StrJoin(json_models, ",\n  "), "\n}\n")));
+  std::vector<std::string> labels;
+  for (int64_t i = 0; i < c; ++i) labels.push_back(absl::StrCat("'", test.class_names[i], "' ", i));
+  const std::string tics = absl::StrCat("(", absl::StrJoin(labels, ", "), ")");
+  const std::string script = absl::StrCat(
+      "set terminal pngcairo size 1400,600 font ',10' noenhanced\nset output png\n"
+      "set multiplot layout 1,2 title 'Figure 1: untargeted PGD-20 predictions (share of each "
+      "class errors; rows = true class)'\n"
+      "set xtics ", tics, " rotate by 45 right\nset ytics ", tics,
+      "\nset yrange [-0.5:", c - 0.5, "] reverse\nset xrange [-0.5:", c - 0.5,
+      "]\nset cbrange [0:1]\nset palette defined (0 'white', 1 'dark-red')\n"
+      "set xlabel 'adversarial prediction'\nset ylabel 'true class'\n"
+      "set title 'natural'\nplot natural using 2:1:3 with image notitle\n"
+      "set title 'SPAT'\nplot spat using 2:1:3 with image notitle\nunset multiplot\n");
+  SPAT_RETURN_IF_ERROR(h.Plot("figure1", script, data));
+  if (h.options().log) *h.options().log << md;
+  std::cout << md;
+  return absl::OkStatus();
+}
+
+absl::Status RunHcpAnalysis(const Harness& h) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
+  SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  const int64_t c = test.num_classes;
+  std::string md = absl::StrCat(
+      "# Hard-class pairs: do untargeted attacks land on the hardest class?\n\n"
+      "For each test point the model classifies correctly, j* = argmax_{j != y} cos(theta_j) on "
+      "the clean input (the hard-class pair of Lemma 1). Among points whose untargeted PGD-20 "
+      "attack succeeds, we count how often the adversarial prediction is exactly j*.\n\n"
+      "| model | attacked points | attacks that succeed | land on j* | chance (1/(C-1)) | "
+      "prototype norms v_j: min / max / std |\n| --- | --- | --- | --- | --- | --- |\n");
+  std::vector<std::string> json;
+  for (const Trained& t : models) {
+    models::Classifier& m = *t.model;
+    at::Tensor cos, clean_pred;
+    {
+      at::NoGradGuard no_grad;
+      at::Tensor z = m.Features(test.images);
+      cos = m.head().Cosines(z);
+      clean_pred = m.head().forward(z).argmax(1);
+    }
+    at::Tensor masked = cos.scatter(1, test.labels.unsqueeze(1), -2.0);
+    at::Tensor hard = masked.argmax(1);
+    at::Tensor pred = AdversarialPredictions(m, test.images, test.labels, s.epsilon, 11);
+    at::Tensor correct = clean_pred.eq(test.labels);
+    at::Tensor fooled = correct.logical_and(pred.ne(test.labels));
+    const int64_t n_correct = correct.sum().item<int64_t>();
+    const int64_t n_fooled = fooled.sum().item<int64_t>();
+    const int64_t n_hard = fooled.logical_and(pred.eq(hard)).sum().item<int64_t>();
+    at::Tensor norms = m.Prototypes().detach().norm(2, 1);
+    const double share = n_fooled > 0 ? 100.0 * n_hard / n_fooled : 0.0;
+    absl::StrAppend(&md, absl::StrFormat(
+        "| %s (%s head) | %d | %d | **%.1f%%** | %.1f%% | %.3f / %.3f / %.3f |\n", t.label,
+        m.head().type() == models::HeadType::kNce ? "NCE" : "linear", n_correct, n_fooled, share,
+        100.0 / (c - 1), norms.min().item<double>(), norms.max().item<double>(),
+        norms.std().item<double>()));
+    std::vector<double> v(norms.data_ptr<float>(), norms.data_ptr<float>() + c);
+    json.push_back(absl::StrFormat(
+        "%s: {\"attacked\": %d, \"fooled\": %d, \"landed_on_hard_class\": %d, "
+        "\"share_percent\": %.2f, \"chance_percent\": %.2f, \"prototype_norms\": [%s]}",
+        Quote(t.label), n_correct, n_fooled, n_hard, share, 100.0 / (c - 1),
+        absl::StrJoin(v, ", ")));
+  }
+  absl::StrAppend(&md, "\nThe NCE head's logits use w_j / ||w_j|| (effective v_j = 1); its "
+                       "raw weight norms are shown. The linear head's norms show how equal the "
+                       "v_j are in practice (the appendix's claim).\n\n"
+                       "**Protocol**: ", s.protocol, "\n");
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/hcp.md", md));
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(
+      h.options().out_dir + "/hcp.json",
+      absl::StrCat("{\n  \"preset\": ", Quote(PresetName(h.options().preset)),
+                   ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
+                   absl::StrJoin(json, ",\n  "), "\n}\n")));
+  std::cout << md;
+  return absl::OkStatus();
+}
+
+int FigureMain(int argc, char** argv, const std::string& id,
+               absl::Status (*run)(const Harness&)) {
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
+    return 2;
+  }
+  absl::StatusOr<Preset> preset = ParsePreset(absl::GetFlag(FLAGS_preset));
+  if (!preset.ok()) {
+    std::cerr << "error: " << preset.status().message() << "\n";
+    return 2;
+  }
+  HarnessOptions o;
+  o.preset = *preset;
+  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
+                           ? absl::StrCat("spat_results/", PresetName(*preset))
+                           : absl::GetFlag(FLAGS_out_dir));
+  o.threads = absl::GetFlag(FLAGS_threads) > 0
+                  ? absl::GetFlag(FLAGS_threads)
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.log = &std::cerr;
+  at::set_num_threads(o.threads);
+  std::cerr << id << ": preset " << PresetName(*preset) << ", writing to " << o.out_dir << "\n";
+  absl::Status st = run(Harness(o));
+  if (!st.ok()) {
+    std::cerr << "error: " << st.message() << "\n";
+    return st.code() == absl::StatusCode::kNotFound ? 2 : 1;
+  }
+  return 0;
+}
+
+}  // namespace spat::benchmarks
