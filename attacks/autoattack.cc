@@ -93,7 +93,8 @@ AutoAttackResult RunAutoAttack(const ForwardFn& forward, const at::Tensor& x,
     r.after.emplace_back(name, acc);
     r.seconds[name] = secs;
     if (log) {
-      *log << absl::StrFormat("  autoattack %-8s robust %.2f%%  (%.1f s)\n", name, acc, secs)
+      *log << absl::StrFormat("  autoattack %-8s %d of the %d points passed in still robust (%.2f%%)  (%.1f s)\n",
+                              name, r.robust.sum().item<int64_t>(), n, acc, secs)
            << std::flush;
     }
   }

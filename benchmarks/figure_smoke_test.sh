@@ -9,9 +9,9 @@ for ext in md json; do
   [[ -s "$out/$2.$ext" ]] || { echo "FAILED: missing $out/$2.$ext"; exit 1; }
 done
 grep -q "Protocol" "$out/$2.md" || { echo "FAILED: $2.md states no protocol"; exit 1; }
-if [[ "$2" == figure1 ]]; then
-  [[ -s "$out/figure1.png" ]] || { echo "FAILED: missing figure1.png"; exit 1; }
-  grep -q '"natural"' "$out/figure1.json" && grep -q '"SPAT"' "$out/figure1.json" || {
-    echo "FAILED: figure1.json lacks a model"; exit 1; }
+if [[ "$2" == figure* ]]; then
+  [[ -s "$out/$2.png" ]] || { echo "FAILED: missing $2.png"; exit 1; }
+  grep -q '"natural"' "$out/$2.json" && grep -q '"SPAT"' "$out/$2.json" || {
+    echo "FAILED: $2.json lacks a model"; exit 1; }
 fi
 echo "PASSED: $1 smoke"

@@ -27,6 +27,10 @@ absl::Status RunFigure1(const Harness& h);
 // Writes DIR/hcp.{json,md}.
 absl::Status RunHcpAnalysis(const Harness& h);
 
+// Figure 2: t-SNE of the penultimate embeddings of up to 1,000 test images,
+// natural vs SPAT. Writes DIR/figure2.{png,json,md}.
+absl::Status RunFigure2(const Harness& h);
+
 // main() of both binaries: --preset, --out_dir, --threads.
 int FigureMain(int argc, char** argv, const std::string& id,
                absl::Status (*run)(const Harness&));
