@@ -136,7 +136,7 @@ absl::Status RunFigure1(const Harness& h) {
       "# Figure 1: where untargeted PGD-20 sends each class\n\nPreset `",
       PresetName(h.options().preset), "`. Paper (CIFAR-10, ResNet-18): over 40% of the dog "
       "images attacked on a naturally trained model become cats; 30.6% with SPAT.\n\n"
-      "| class | top wrong class | share of its errors |");
+      "| class | top wrong class (natural / SPAT) |");
   std::vector<std::string> json_models;
   std::map<std::string, std::string> data;
   std::vector<at::Tensor> shares;
