@@ -4,17 +4,10 @@
 
 #include <string>
 
+#include "models/internal/layers.h"
+
 namespace spat::models {
-namespace {
-
-torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t k, int64_t stride) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k)
-                               .stride(stride)
-                               .padding(k / 2)
-                               .bias(false));
-}
-
-}  // namespace
+using internal::Conv;
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t in_planes, int64_t planes,
                                      int64_t stride, bool bottleneck) {
