@@ -170,6 +170,20 @@ absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
   return absl::NotFoundError(absl::StrCat(options_.paper_tables, " has no table '", id, "'"));
 }
 
+namespace {
+
+// The text of a TrainConfig with out_dir cleared; "" if it does not parse.
+std::string ConfigIdentity(const std::string& text) {
+  TrainConfig config;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) return "";
+  config.clear_out_dir();
+  std::string out;
+  google::protobuf::TextFormat::PrintToString(config, &out);
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
                                               TrainConfig config) const {
   const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
@@ -179,6 +193,9 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   SPAT_ASSIGN_OR_RETURN(TrainConfig resolved, ResolveTrainConfig(config));
   std::string config_text;
   google::protobuf::TextFormat::PrintToString(resolved, &config_text);
+  // A cell is identified by its config minus out_dir: `bazel run` and a
+  // direct invocation name the same directory differently.
+  const std::string identity = ConfigIdentity(config_text);
   const std::string done_path = dir + "/done.textproto";
   const std::string started_path = dir + "/config.textproto";
   CellResult r;
@@ -186,7 +203,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   if (absl::StatusOr<std::string> done = ReadText(done_path); done.ok()) {
     // done.textproto: the config, then "# clean <v> pgd <v> seconds <v>".
     const size_t mark = done->rfind("# result ");
-    if (mark != std::string::npos && done->substr(0, mark) == config_text &&
+    if (mark != std::string::npos && ConfigIdentity(done->substr(0, mark)) == identity &&
         std::sscanf(done->c_str() + mark, "# result clean %lf pgd %lf seconds %lf",
                     &r.clean, &r.pgd, &r.seconds) == 3) {
       r.reused = true;
@@ -199,7 +216,8 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   }
   // SEAT's ensemble is not in the resumable state yet: it restarts.
   const bool resume = resolved.method().name() != "seat" && Exists(dir + "/train_state.pt") &&
-                      ReadText(started_path).ok() && *ReadText(started_path) == config_text;
+                      ReadText(started_path).ok() &&
+                      ConfigIdentity(*ReadText(started_path)) == identity;
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));
   if (options_.log) *options_.log << "[" << cell << "] " << (resume ? "resuming\n" : "training\n");
   SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));

@@ -2,6 +2,11 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <cstdlib>
+#include <sstream>
+
+#include "benchmarks/presets.h"
+
 #include "gtest/gtest.h"
 
 namespace spat::benchmarks {
@@ -59,6 +64,35 @@ TEST(Harness, PresetNames) {
   EXPECT_EQ(*ParsePreset("smoke"), Preset::kSmoke);
   EXPECT_EQ(PresetName(*ParsePreset("paper")), "paper");
   EXPECT_FALSE(ParsePreset("fast").ok());
+}
+
+TEST(Harness, FinishedCellIsReusedWhateverTheSpellingOfOutDir) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  absl::StatusOr<TrainConfig> base = AblationBase(Preset::kSmoke);
+  ASSERT_TRUE(base.ok()) << base.status();
+  base->mutable_method()->set_name("natural");
+  base->mutable_dataset()->set_train_subset(64);
+  base->mutable_dataset()->set_test_subset(16);
+  std::ostringstream log;
+  HarnessOptions o;
+  o.out_dir = std::string(tmp) + "/harness_reuse";
+  o.threads = 1;
+  o.log = &log;
+  absl::StatusOr<CellResult> first = Harness(o).TrainCell("cell", *base);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->reused);
+  // The same directory named differently (as `bazel run` and a shell do).
+  o.out_dir = std::string(tmp) + "/./harness_reuse/";
+  absl::StatusOr<CellResult> second = Harness(o).TrainCell("cell", *base);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->reused) << log.str();
+  EXPECT_DOUBLE_EQ(second->clean, first->clean);
+  // A changed hyper-parameter is a different cell: it trains again.
+  base->mutable_optimizer()->set_lr(0.02);
+  absl::StatusOr<CellResult> third = Harness(o).TrainCell("cell", *base);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_FALSE(third->reused);
 }
 
 }  // namespace
