@@ -62,6 +62,7 @@ absl::StatusOr<Table> RunTable1(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Table t, RunVariants(h, "table1", v));
   t.Note("Rows s=5, alpha=0.2 and beta=0.2 are the same configuration (the defaults), "
          "trained once.");
+  if (h.options().preset != Preset::kSmoke) t.AddClaims(Table1Claims(t.result()));
   return t;
 }
 

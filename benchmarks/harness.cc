@@ -157,6 +157,11 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
   if (options_.paper_tables.empty()) options_.paper_tables = DefaultPaperTablesPath();
 }
 
+void Table::AddClaims(const std::vector<Claim>& claims) {
+  for (const Claim& c : claims) Note(ClaimNote(c));
+  if (absl::Status st = ClaimsHold(claims); !st.ok() && claims_.ok()) claims_ = st;
+}
+
 absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
   SPAT_ASSIGN_OR_RETURN(std::string text, ReadText(options_.paper_tables));
   PaperTables all;

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "benchmarks/claims.h"
 #include "benchmarks/results.pb.h"
 #include "spat/config.pb.h"
 
@@ -46,6 +47,10 @@ class Table {
   void Add(const std::string& row, const std::string& column, double ours,
            double seconds = 0);
   void Note(const std::string& note) { result_.add_notes(note); }
+  // Records each claim as a note; claims() is then FailedPrecondition if one
+  // failed (the table binaries exit 1 after writing their outputs).
+  void AddClaims(const std::vector<Claim>& claims);
+  const absl::Status& claims() const { return claims_; }
   const TableResult& result() const { return result_; }
 
   // The Markdown rendering: ours beside the paper's, then both protocols.
@@ -54,6 +59,7 @@ class Table {
  private:
   std::map<std::pair<std::string, std::string>, double> paper_;
   TableResult result_;
+  absl::Status claims_;
 };
 
 struct HarnessOptions {

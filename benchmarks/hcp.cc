@@ -14,6 +14,7 @@
 #include "attacks/adv_losses.h"
 #include "attacks/evaluator.h"
 #include "attacks/pgd.h"
+#include "benchmarks/claims.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/tsne.h"
 #include "data/dataset.h"
@@ -108,6 +109,12 @@ at::Tensor AdversarialPredictions(models::Classifier& m, const at::Tensor& x, co
   return at::cat(preds);
 }
 
+void AppendClaims(const std::vector<Claim>& claims, std::string* md) {
+  if (claims.empty()) return;
+  absl::StrAppend(md, "\n");
+  for (const Claim& c : claims) absl::StrAppend(md, "- ", ClaimNote(c), "\n");
+}
+
 std::string Quote(const std::string& s) { return absl::StrCat("\"", s, "\""); }
 
 std::string MatrixJson(const at::Tensor& m) {
@@ -141,6 +148,7 @@ absl::Status RunFigure1(const Harness& h) {
   std::map<std::string, std::string> data;
   std::vector<at::Tensor> shares;
   std::vector<at::Tensor> tops;
+  std::vector<double> pgd_acc;
   for (const Trained& t : models) {
     at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7);
     at::Tensor conf = at::zeros({c * c}, at::kLong)
@@ -162,6 +170,7 @@ absl::Status RunFigure1(const Harness& h) {
     }
     data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
     const double acc = 100.0 * conf.diagonal().sum().item<int64_t>() / test.size();
+    pgd_acc.push_back(acc);
     json_models.push_back(absl::StrFormat(
         "%s: {\"clean_accuracy\": %.2f, \"pgd20_accuracy\": %.2f, \"confusion\": %s, "
         "\"top_wrong_class\": [%s], \"top_wrong_share\": [%s]}",
@@ -179,11 +188,17 @@ absl::Status RunFigure1(const Harness& h) {
                                          100 * shares[0][i].item<double>(),
                                          100 * shares[1][i].item<double>()));
   }
+  std::vector<Claim> claims;
+  if (h.options().preset != Preset::kSmoke) {
+    claims = Figure1Claims(pgd_acc[0], pgd_acc[1],
+                           100 * shares[0].mean().item<double>(), static_cast<int>(c));
+  }
   absl::StrAppend(&md, absl::StrFormat(
       "\nMean share over classes: natural %.1f%%, SPAT %.1f%% (a uniform spread over the "
       "%d wrong classes would give %.1f%%).\n\n**Protocol**: %s\n",
       100 * shares[0].mean().item<double>(), 100 * shares[1].mean().item<double>(), c - 1,
       100.0 / (c - 1), s.protocol));
+  AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure1.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
       h.options().out_dir + "/figure1.json",
@@ -206,7 +221,7 @@ absl::Status RunFigure1(const Harness& h) {
   SPAT_RETURN_IF_ERROR(h.Plot("figure1", script, data));
   if (h.options().log) *h.options().log << md;
   std::cout << md;
-  return absl::OkStatus();
+  return ClaimsHold(claims);
 }
 
 absl::Status RunHcpAnalysis(const Harness& h) {
@@ -222,6 +237,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
       "| model | attacked points | attacks that succeed | land on j* | chance (1/(C-1)) | "
       "prototype norms v_j: min / max / std |\n| --- | --- | --- | --- | --- | --- |\n");
   std::vector<std::string> json;
+  std::vector<double> hard_share;
   for (const Trained& t : models) {
     models::Classifier& m = *t.model;
     at::Tensor cos, clean_pred;
@@ -241,6 +257,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
     const int64_t n_hard = fooled.logical_and(pred.eq(hard)).sum().item<int64_t>();
     at::Tensor norms = m.Prototypes().detach().norm(2, 1);
     const double share = n_fooled > 0 ? 100.0 * n_hard / n_fooled : 0.0;
+    hard_share.push_back(share);
     absl::StrAppend(&md, absl::StrFormat(
         "| %s (%s head) | %d | %d | **%.1f%%** | %.1f%% | %.3f / %.3f / %.3f |\n", t.label,
         m.head().type() == models::HeadType::kNce ? "NCE" : "linear", n_correct, n_fooled, share,
@@ -257,6 +274,11 @@ absl::Status RunHcpAnalysis(const Harness& h) {
                        "raw weight norms are shown. The linear head's norms show how equal the "
                        "v_j are in practice (the appendix's claim).\n\n"
                        "**Protocol**: ", s.protocol, "\n");
+  std::vector<Claim> claims;
+  if (h.options().preset != Preset::kSmoke) {
+    claims = HcpClaims(hard_share[0], hard_share[1], static_cast<int>(c));
+  }
+  AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/hcp.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
       h.options().out_dir + "/hcp.json",
@@ -264,7 +286,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
                    ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
                    absl::StrJoin(json, ",\n  "), "\n}\n")));
   std::cout << md;
-  return absl::OkStatus();
+  return ClaimsHold(claims);
 }
 
 absl::Status RunFigure2(const Harness& h) {

@@ -82,6 +82,12 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
     }
     std::cout << table.Markdown() << "\n";
   }
+  for (const Table& table : *tables) {
+    if (!table.claims().ok()) {
+      std::cerr << "error: " << table.result().id() << ": " << table.claims().message() << "\n";
+      return 1;
+    }
+  }
   return 0;
 }
 
