@@ -219,8 +219,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
       return r;
     }
   }
-  // SEAT's ensemble is not in the resumable state yet: it restarts.
-  const bool resume = resolved.method().name() != "seat" && Exists(dir + "/train_state.pt") &&
+  const bool resume = Exists(dir + "/train_state.pt") &&
                       ReadText(started_path).ok() &&
                       ConfigIdentity(*ReadText(started_path)) == identity;
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));

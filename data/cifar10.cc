@@ -15,6 +15,11 @@ namespace spat::data {
 
 absl::StatusOr<LabeledImages> ReadCifar10Batch(const std::string& path) {
   SPAT_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  return ParseCifar10Batch(bytes, path);
+}
+
+absl::StatusOr<LabeledImages> ParseCifar10Batch(const std::string& bytes,
+                                                const std::string& path) {
   const int64_t size = static_cast<int64_t>(bytes.size());
   if (size == 0 || size % kCifarRecordBytes != 0) {
     return absl::DataLossError(absl::StrCat(

@@ -26,6 +26,9 @@ inline constexpr int64_t kCifarRecordBytes = 1 + 3 * 32 * 32;
 // (channel-major). The file size must be a positive multiple of 3073 and
 // every label below 10.
 absl::StatusOr<LabeledImages> ReadCifar10Batch(const std::string& path);
+// The same, from the file's bytes; `path` names it in errors.
+absl::StatusOr<LabeledImages> ParseCifar10Batch(const std::string& bytes,
+                                                const std::string& path);
 
 // Reads data_batch_1..5.bin (train) or test_batch.bin from `dir`.
 absl::StatusOr<LabeledImages> ReadCifar10(const std::string& dir, bool train);

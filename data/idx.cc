@@ -52,11 +52,11 @@ absl::StatusOr<std::vector<int64_t>> ParseHeader(const std::string& path,
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": dimension ", i, " is ", d, ", expected a positive size"));
     }
-    count *= d;
-    if (count > (int64_t{1} << 40)) {
+    if (count > (int64_t{1} << 40) / d) {  // checked before multiplying: no overflow
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": header dimensions are implausibly large"));
     }
+    count *= d;
     dims.push_back(d);
   }
   const int64_t expected = static_cast<int64_t>(header) + count;
@@ -78,6 +78,15 @@ absl::StatusOr<std::vector<int64_t>> ParseHeader(const std::string& path,
 
 absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path) {
   SPAT_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  return ParseIdxImages(bytes, path);
+}
+
+absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path, int64_t num_classes) {
+  SPAT_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  return ParseIdxLabels(bytes, path, num_classes);
+}
+
+absl::StatusOr<at::Tensor> ParseIdxImages(const std::string& bytes, const std::string& path) {
   SPAT_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
                         ParseHeader(path, bytes, kImageMagic, "image"));
   const int64_t n = dims[0], h = dims[1], w = dims[2];
@@ -87,9 +96,8 @@ absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path) {
   return raw.to(at::kFloat).div_(255.0);
 }
 
-absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path,
-                                         int64_t num_classes) {
-  SPAT_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+absl::StatusOr<at::Tensor> ParseIdxLabels(const std::string& bytes, const std::string& path,
+                                          int64_t num_classes) {
   SPAT_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
                         ParseHeader(path, bytes, kLabelMagic, "label"));
   const int64_t n = dims[0];

@@ -26,6 +26,11 @@ absl::StatusOr<at::Tensor> ReadIdxImages(const std::string& path);
 absl::StatusOr<at::Tensor> ReadIdxLabels(const std::string& path,
                                          int64_t num_classes = 10);
 
+// The same, from the file's (decompressed) bytes; `path` names it in errors.
+absl::StatusOr<at::Tensor> ParseIdxImages(const std::string& bytes, const std::string& path);
+absl::StatusOr<at::Tensor> ParseIdxLabels(const std::string& bytes, const std::string& path,
+                                          int64_t num_classes = 10);
+
 }  // namespace spat::data
 
 #endif  // SPAT_DATA_IDX_H_

@@ -130,12 +130,14 @@ absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": bad .npy shape entry '", part, "'"));
     }
-    shape.push_back(d);
-    count *= d;
-    if (count > (int64_t{1} << 40)) {
+    // Checked before multiplying (found by fuzzing: the product overflowed).
+    constexpr int64_t kMax = int64_t{1} << 40;
+    if (d > kMax || (d > 0 && count > kMax / d)) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": .npy shape is implausibly large"));
     }
+    shape.push_back(d);
+    count *= d;
   }
   const size_t elem = c10::elementSize(dtype);
   const size_t data_bytes = static_cast<size_t>(count) * elem;

@@ -11,6 +11,7 @@
 #include "spat/ema.h"
 #include "spat/mart_loss.h"
 #include "spat/reweighting.h"
+#include "spat/status_macros.h"
 #include "spat/trades_loss.h"
 
 namespace spat {
@@ -166,6 +167,27 @@ class Seat : public Madry {
   }
   Classifier& EvalModel(Classifier& model) override {
     return ema_ ? *ema_ : model;
+  }
+  models::StateDict SaveState() const override {
+    models::StateDict out;
+    if (ema_) {
+      for (auto& [k, t] : models::GetStateDict(*ema_)) out.emplace_back("ema." + k, t);
+    }
+    return out;
+  }
+  absl::Status LoadState(const models::StateDict& state, const std::string& file) override {
+    if (state.empty()) return absl::OkStatus();  // saved before the first step
+    models::StateDict ema;
+    for (const auto& [k, t] : state) {
+      if (k.rfind("ema.", 0) != 0) {
+        return absl::InvalidArgumentError(file + ": unexpected SEAT state '" + k + "'");
+      }
+      ema.emplace_back(k.substr(4), t);
+    }
+    ema_ = o_.make_model();
+    SPAT_RETURN_IF_ERROR(models::ApplyStateDict(ema, *ema_, {}, file));
+    ema_->eval();
+    return absl::OkStatus();
   }
 
  private:

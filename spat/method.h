@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "attacks/pgd.h"
+#include "models/checkpoint.h"
 #include "models/classifier.h"
 #include "spat/spat_loss.h"
 
@@ -76,6 +77,16 @@ class TrainingMethod {
 
   // The model to evaluate and save: the model itself, or SEAT's ensemble.
   virtual models::Classifier& EvalModel(models::Classifier& model) { return model; }
+  // State beyond the model and optimizer that --resume must restore (SEAT's
+  // EMA model); names are unique within the method. Empty for most methods.
+  virtual models::StateDict SaveState() const { return {}; }
+  virtual absl::Status LoadState(const models::StateDict& state, const std::string& file) {
+    if (!state.empty()) {
+      return absl::InvalidArgumentError(
+          file + ": holds method state ('" + state.front().first + "') this method does not use");
+    }
+    return absl::OkStatus();
+  }
 };
 
 // Unknown names are an InvalidArgument error listing the known ones.

