@@ -28,6 +28,7 @@
 #include "data/dataset.h"
 #include "models/load_model.h"
 #include "spat/atomic_file.h"
+#include "spat/cli.h"
 
 ABSL_FLAG(std::string, checkpoint, "", "checkpoint of the model to evaluate");
 ABSL_FLAG(std::string, model, "", "architecture of --checkpoint (e.g. small_cnn)");
@@ -75,7 +76,7 @@ std::string Quote(const std::string& s) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Evaluate a checkpoint against a list of attacks.");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) return Usage(absl::StrCat("unexpected argument '", rest[1], "'"));
   const std::string ckpt = UserPath(absl::GetFlag(FLAGS_checkpoint));
   if (ckpt.empty()) return Usage("--checkpoint is required");

@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "models/load_model.h"
 #include "spat/atomic_file.h"
+#include "spat/cli.h"
 #include "spat/status_macros.h"
 
 ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
@@ -357,7 +358,7 @@ absl::Status RunFigure2(const Harness& h) {
 
 int FigureMain(int argc, char** argv, const std::string& id,
                absl::Status (*run)(const Harness&)) {
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
     return 2;

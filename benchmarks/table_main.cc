@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "spat/cli.h"
 
 ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
 ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
@@ -37,7 +38,7 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
   absl::SetProgramUsageMessage(absl::StrCat(
       "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|paper "
       "--out_dir=DIR"));
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
     return 2;

@@ -17,6 +17,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "models/registry.h"
+#include "spat/cli.h"
 #include "spat/method.h"
 #include "spat/sgd.h"
 
@@ -28,7 +29,7 @@ ABSL_FLAG(int, iters, 8, "timed training steps");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  spat::ParseCommandLineOrExit(argc, argv);
   const int threads = absl::GetFlag(FLAGS_threads) > 0
                           ? absl::GetFlag(FLAGS_threads)
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

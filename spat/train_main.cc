@@ -16,6 +16,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
+#include "spat/cli.h"
 #include "spat/config.h"
 #include "spat/trainer.h"
 
@@ -71,6 +72,31 @@ void Override(const absl::Flag<absl::optional<T>>& flag, Setter set) {
   if (absl::optional<T> v = absl::GetFlag(flag); v.has_value()) set(*v);
 }
 
+// "train_attack.epsilon = -1 is out of range..." -> "--epsilon (train_attack.epsilon) = -1 ...":
+// validation speaks in config fields; a CLI user typed flags.
+std::string WithFlagName(const std::string& message) {
+  static const std::pair<const char*, const char*> kFlags[] = {
+      {"dataset.name", "dataset"},           {"dataset.train_subset", "train_subset"},
+      {"dataset.test_subset", "test_subset"}, {"model.name", "model"},
+      {"method.name", "method"},              {"method.s", "s"},
+      {"method.alpha", "alpha"},              {"method.beta", "beta"},
+      {"method.lambda", "lambda"},            {"train_attack.epsilon", "epsilon"},
+      {"train_attack.step_size", "step_size"}, {"train_attack.num_steps", "num_steps"},
+      {"eval_attack.epsilon", "eval_epsilon"}, {"eval_attack.step_size", "eval_step_size"},
+      {"eval_attack.num_steps", "eval_steps"}, {"optimizer.lr", "lr"},
+      {"optimizer.momentum", "momentum"},     {"optimizer.weight_decay", "weight_decay"},
+      {"optimizer.epochs", "epochs"},         {"optimizer.batch_size", "batch_size"},
+      {"threads", "threads"},                 {"device", "device"}};
+  for (const auto& [field, flag] : kFlags) {
+    const std::string f = field;
+    if (message.rfind(f, 0) == 0 && message.size() > f.size() &&
+        (message[f.size()] == ' ' || message[f.size()] == ':')) {
+      return absl::StrCat("--", flag, " (", f, ")", message.substr(f.size()));
+    }
+  }
+  return message;
+}
+
 // Configuration is validated before any work starts (exit 2), so what fails
 // later is data or the run itself: exit 1.
 int Fail(const absl::Status& st) {
@@ -84,7 +110,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Adversarial training (SPAT and baselines). Example:\n  train --dataset=mnist "
       "--model=small_cnn --method=spat --epochs=2 --out_dir=/tmp/run");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
     return 2;
@@ -146,7 +172,8 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<spat::TrainConfig> resolved = spat::ResolveTrainConfig(config);
   if (!resolved.ok()) {
-    std::cerr << "error: invalid configuration: " << resolved.status().message() << "\n";
+    std::cerr << "error: invalid configuration: "
+              << WithFlagName(std::string(resolved.status().message())) << "\n";
     return 2;
   }
   absl::StatusOr<spat::TrainSummary> summary =

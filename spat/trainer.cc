@@ -2,7 +2,9 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <torch/utils.h>
@@ -13,6 +15,7 @@
 #include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -21,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
 #include "data/loader.h"
@@ -185,6 +189,43 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
           100.0 * adv_correct.item<int64_t>() / std::max<int64_t>(n, 1)};
 }
 
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// OK if `path` is absent (a run from before config.textproto was written) or
+// holds `c` up to out_dir, threads and the number of epochs (a run may be
+// extended); otherwise FailedPrecondition naming the differing fields.
+absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
+  if (!Exists(path)) return absl::OkStatus();
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  TrainConfig before;
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &before)) {
+    return absl::DataLossError(absl::StrCat("cannot resume: ", path, " does not parse"));
+  }
+  TrainConfig now = c;
+  for (TrainConfig* x : {&before, &now}) {
+    x->clear_out_dir();
+    x->clear_threads();
+    x->mutable_optimizer()->clear_epochs();
+  }
+  google::protobuf::util::MessageDifferencer diff;
+  std::string report;
+  diff.ReportDifferencesToString(&report);
+  if (diff.Compare(before, now)) return absl::OkStatus();
+  absl::StrReplaceAll({{"\n", "; "}}, &report);
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot resume: the run in ", c.out_dir(), " was started with a different configuration (",
+      path, " vs now: ", report, "); use a new --out_dir or the original settings"));
+}
+
+}  // namespace
+
 absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume) {
   if (c.device() != "cpu") {
     return absl::UnimplementedError(absl::StrCat(
@@ -240,6 +281,15 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   const std::string ckpt_path = c.out_dir() + "/checkpoint.pt";
   const std::string state_path = c.out_dir() + "/train_state.pt";
   const std::string metrics_path = c.out_dir() + "/metrics.json";
+  // The configuration the run in out_dir was started with: --resume must not
+  // silently continue it with other hyper-parameters.
+  const std::string config_path = c.out_dir() + "/config.textproto";
+  if (resume) {
+    SPAT_RETURN_IF_ERROR(CheckResumable(c, config_path));
+  }
+  std::string config_text;
+  google::protobuf::TextFormat::PrintToString(c, &config_text);
+  SPAT_RETURN_IF_ERROR(WriteFileAtomically(config_path, config_text));
   if (resume) {
     absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_path);
     if (!st.ok()) {

@@ -125,6 +125,22 @@ TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
   }
 }
 
+TEST(Trainer, ResumeWithOtherHyperParametersIsRefused) {
+  const std::string dir = Tmp("changed");
+  ASSERT_TRUE(Train(Tiny("madry", dir, 1), nullptr).ok());
+  TrainConfig changed = Tiny("madry", dir, 2);
+  changed.mutable_optimizer()->set_lr(0.5);
+  absl::StatusOr<TrainSummary> s = Train(changed, nullptr, /*resume=*/true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("lr"), std::string::npos) << s.status();
+  EXPECT_NE(s.status().message().find("config.textproto"), std::string::npos) << s.status();
+  // More epochs and other threads are fine: that is what resuming is for.
+  TrainConfig longer = Tiny("madry", dir, 2);
+  longer.set_threads(2);
+  EXPECT_TRUE(Train(longer, nullptr, /*resume=*/true).ok());
+}
+
 TEST(Trainer, ResumeWithoutStateIsAClearError) {
   absl::StatusOr<TrainSummary> s = Train(Tiny("madry", Tmp("empty"), 1), nullptr, true);
   ASSERT_FALSE(s.ok());

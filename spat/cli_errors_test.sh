@@ -1,0 +1,86 @@
+#!/bin/bash
+# The training CLI on bad input: every case ends with a clear message naming
+# the file or flag and exit code 1 (bad data / failed run) or 2 (bad usage),
+# never a signal. Data is a tiny MNIST-format set written here.
+set -uo pipefail
+train="${TEST_SRCDIR}/${TEST_WORKSPACE}/spat/train"
+tmp="${TEST_TMPDIR}/cli"
+rm -rf "$tmp"; mkdir -p "$tmp"
+failures=0
+
+be32() { printf "\\x$(printf %02x $(( ($1 >> 24) & 255 )))\\x$(printf %02x $(( ($1 >> 16) & 255 )))\\x$(printf %02x $(( ($1 >> 8) & 255 )))\\x$(printf %02x $(( $1 & 255 )))"; }
+images() {  # images FILE N
+  { be32 2051; be32 "$2"; be32 28; be32 28; head -c $(( $2 * 784 )) /dev/zero | tr '\0' '\100'; } > "$1"
+}
+labels() {  # labels FILE N [MAGIC]
+  { be32 "${3:-2049}"; be32 "$2"; for ((i = 0; i < $2; i++)); do printf "\\x0$(( i % 10 ))"; done; } > "$1"
+}
+make_set() {  # make_set DIR
+  mkdir -p "$1"
+  images "$1/train-images-idx3-ubyte" 64; labels "$1/train-labels-idx1-ubyte" 64
+  images "$1/t10k-images-idx3-ubyte" 32; labels "$1/t10k-labels-idx1-ubyte" 32
+}
+
+# expect NAME RC PATTERN -- ARGS...: runs train, checks the exit code and that
+# stderr contains PATTERN (a fixed string).
+expect() {
+  local name="$1" want="$2" pattern="$3"; shift 4
+  local err="$tmp/$name.err"
+  "$train" "$@" > /dev/null 2> "$err"
+  local rc=$?
+  if (( rc > 128 )); then
+    echo "FAIL [$name]: killed by signal $(( rc - 128 ))"; cat "$err"; failures=$((failures + 1)); return
+  fi
+  if [[ "$rc" != "$want" ]]; then
+    echo "FAIL [$name]: exit $rc, want $want"; tail -3 "$err"; failures=$((failures + 1)); return
+  fi
+  if ! grep -qF -- "$pattern" "$err"; then
+    echo "FAIL [$name]: stderr lacks '$pattern':"; tail -3 "$err"; failures=$((failures + 1)); return
+  fi
+  echo "ok   [$name] exit $rc: $(grep -F -- "$pattern" "$err" | head -1 | cut -c1-160)"
+}
+
+tiny=(--dataset=mnist --model=small_cnn --method=natural --epochs=1 --batch_size=32
+      --eval_steps=1 --threads=1)
+
+good="$tmp/good"; make_set "$good"
+expect good 0 "training small_cnn" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good"
+
+bad="$tmp/truncated"; make_set "$bad"
+head -c 20000 "$good/train-images-idx3-ubyte" > "$bad/train-images-idx3-ubyte"
+expect truncated_images 1 "train-images-idx3-ubyte: truncated" -- "${tiny[@]}" --data_dir="$bad" --out_dir="$tmp/r1"
+
+bad="$tmp/magic"; make_set "$bad"
+labels "$bad/train-labels-idx1-ubyte" 64 2051
+expect wrong_label_magic 1 "train-labels-idx1-ubyte: bad magic number" -- "${tiny[@]}" --data_dir="$bad" --out_dir="$tmp/r2"
+
+bad="$tmp/label200"; make_set "$bad"
+printf '\xc8' | dd of="$bad/t10k-labels-idx1-ubyte" bs=1 seek=13 conv=notrunc 2> /dev/null
+expect label_200 1 "t10k-labels-idx1-ubyte: label 200 at index 5 is out of range" -- "${tiny[@]}" --data_dir="$bad" --out_dir="$tmp/r3"
+
+expect missing_data_dir 1 "/nonexistent/mnist" -- "${tiny[@]}" --data_dir=/nonexistent/mnist --out_dir="$tmp/r4"
+expect negative_epsilon 2 "--epsilon (train_attack.epsilon) = -1 is out of range" -- "${tiny[@]}" --method=madry --epsilon=-1 --data_dir="$good" --out_dir="$tmp/r5"
+expect unknown_model 2 "--model (model.name): unknown value 'vgg16'" -- "${tiny[@]}" --model=vgg16 --data_dir="$good" --out_dir="$tmp/r6"
+expect unknown_method 2 "--method (method.name): unknown value 'fgsm_at'" -- "${tiny[@]}" --method=fgsm_at --out_dir="$tmp/r7"
+expect unknown_dataset 2 "--dataset (dataset.name): unknown value 'svhn'" -- "${tiny[@]}" --dataset=svhn --out_dir="$tmp/r8"
+expect zero_batch 2 "--batch_size (optimizer.batch_size) = 0" -- "${tiny[@]}" --batch_size=0 --out_dir="$tmp/r9"
+expect zero_s 2 "--s (method.s) = 0" -- "${tiny[@]}" --method=spat --s=0 --out_dir="$tmp/r10"
+expect negative_alpha 2 "--alpha (method.alpha) = -0.1" -- "${tiny[@]}" --alpha=-0.1 --out_dir="$tmp/r11"
+expect negative_lambda 2 "--lambda (method.lambda) = -1" -- "${tiny[@]}" --lambda=-1 --out_dir="$tmp/r12"
+expect nan_lr 2 "--lr (optimizer.lr) = nan" -- "${tiny[@]}" --lr=nan --out_dir="$tmp/r13"
+expect inf_step 2 "--step_size (train_attack.step_size) = inf" -- "${tiny[@]}" --method=madry --step_size=inf --out_dir="$tmp/r14"
+expect zero_steps 2 "--num_steps (train_attack.num_steps) = 0" -- "${tiny[@]}" --method=trades --num_steps=0 --out_dir="$tmp/r15"
+expect not_a_number 2 "epsilon" -- "${tiny[@]}" --epsilon=abc --out_dir="$tmp/r16"
+expect unknown_flag 2 "unknown flag --epsilom" -- "${tiny[@]}" --epsilom=0.3 --out_dir="$tmp/r21"
+expect no_out_dir 2 "--out_dir is required" -- "${tiny[@]}"
+expect missing_config 2 "--config: cannot open config $tmp/none.textproto" -- --config="$tmp/none.textproto" --out_dir="$tmp/r17"
+echo 'method { name: "spat" s: }' > "$tmp/broken.textproto"
+expect broken_config 2 "broken.textproto: cannot parse config" -- --config="$tmp/broken.textproto" --out_dir="$tmp/r18"
+expect stray_argument 2 "unexpected argument 'extra'" -- "${tiny[@]}" --out_dir="$tmp/r19" extra
+expect resume_nothing 1 "cannot resume" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/r20" --resume
+expect resume_changed 1 "different configuration" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good" --lr=0.5 --resume
+touch "$tmp/a_file"
+expect unwritable_out_dir 1 "a_file is not a directory" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/a_file/sub"
+
+if (( failures > 0 )); then echo "$failures case(s) failed"; exit 1; fi
+echo PASS
