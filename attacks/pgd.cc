@@ -1,6 +1,7 @@
 #include "attacks/pgd.h"
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -70,27 +71,39 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
     }
     x_adv = Project(x_adv, x0, eps, options.norm);
   }
-  at::Tensor velocity;
+  at::Tensor velocity, lo, hi;
   for (int step = 0; step < options.num_steps; ++step) {
     at::Tensor xa = x_adv.detach().requires_grad_(true);
     at::Tensor grad;
     {
+      RECORD_USER_SCOPE("spat.attack");
       at::AutoGradMode enable(true);
       at::Tensor logits = forward(xa);
       if (observer) observer(step, logits.detach());
       grad = InputGradient(loss(logits).sum(), xa);
     }
     at::NoGradGuard no_grad;
+    RECORD_USER_SCOPE("spat.attack_step");  // step and projection
     if (options.momentum > 0) {
       // MIM: accumulate l1-normalized gradients.
       at::Tensor g = grad / PerExampleNorm(grad, 1);
       velocity = velocity.defined() ? velocity.mul_(options.momentum).add_(g) : g;
       grad = velocity;
     }
-    at::Tensor step_dir = options.norm == Norm::kLinf
-                              ? grad.sign()
-                              : grad / L2Norm(grad);
-    x_adv = Project(x_adv + options.step_size * step_dir, x0, eps, options.norm);
+    if (options.norm == Norm::kLinf) {
+      // In place: x' <- clamp(x' + a * sign(g), max(x - eps, 0), min(x + eps, 1)),
+      // the l-inf ball intersected with the box, bounds computed once.
+      if (!lo.defined()) {
+        lo = (x0 - eps).clamp_min_(0.0);
+        hi = (x0 + eps).clamp_max_(1.0);
+      }
+      // (Not grad.sign_(): autograd may hand back an expanded tensor, and
+      // MIM's grad is its velocity, which must survive the step.)
+      x_adv.add_(grad.sign(), options.step_size);
+      x_adv.clamp_(lo, hi);
+    } else {
+      x_adv = Project(x_adv + options.step_size * (grad / L2Norm(grad)), x0, eps, options.norm);
+    }
   }
   return x_adv.detach();
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -178,10 +179,14 @@ absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
 namespace {
 
 // The text of a TrainConfig with out_dir cleared; "" if it does not parse.
-std::string ConfigIdentity(const std::string& text) {
+// The thread count is part of a cell's identity (it changes the numerics),
+// except for --merge, which trains nothing and reads the shards' cells
+// whatever cores they had.
+std::string ConfigIdentity(const std::string& text, bool with_threads = true) {
   TrainConfig config;
   if (!google::protobuf::TextFormat::ParseFromString(text, &config)) return "";
   config.clear_out_dir();
+  if (!with_threads) config.clear_threads();
   std::string out;
   google::protobuf::TextFormat::PrintToString(config, &out);
   return out;
@@ -189,8 +194,33 @@ std::string ConfigIdentity(const std::string& text) {
 
 }  // namespace
 
+absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
+  const size_t slash = text.find('/');
+  int i = 0, n = 0;
+  if (slash == std::string::npos || !absl::SimpleAtoi(text.substr(0, slash), &i) ||
+      !absl::SimpleAtoi(text.substr(slash + 1), &n) || n < 1 || i < 0 || i >= n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard='", text, "': expected i/N with 0 <= i < N, e.g. --shard=0/2"));
+  }
+  *shard = i;
+  *num_shards = n;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
                                               TrainConfig config) const {
+  const int ordinal = cells_visited_++;
+  if (TrainingOnly() && ordinal % options_.num_shards != options_.shard) {
+    if (options_.log) {
+      *options_.log << absl::StrFormat("[%s] cell #%d belongs to shard %d/%d: skipped\n", cell,
+                                       ordinal, ordinal % options_.num_shards,
+                                       options_.num_shards);
+    }
+    CellResult skipped;
+    skipped.skipped = true;
+    return skipped;
+  }
+  ++cells_owned_;
   const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
   SPAT_RETURN_IF_ERROR(MakeDirs(dir));
   config.set_out_dir(dir);
@@ -208,7 +238,8 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   if (absl::StatusOr<std::string> done = ReadText(done_path); done.ok()) {
     // done.textproto: the config, then "# clean <v> pgd <v> seconds <v>".
     const size_t mark = done->rfind("# result ");
-    if (mark != std::string::npos && ConfigIdentity(done->substr(0, mark)) == identity &&
+    if (mark != std::string::npos && ConfigIdentity(done->substr(0, mark), !options_.merge) ==
+            ConfigIdentity(config_text, !options_.merge) &&
         std::sscanf(done->c_str() + mark, "# result clean %lf pgd %lf seconds %lf",
                     &r.clean, &r.pgd, &r.seconds) == 3) {
       r.reused = true;
@@ -218,6 +249,12 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
       }
       return r;
     }
+  }
+  if (options_.merge) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--merge: cell '", cell, "' (#", ordinal, ") is not finished in ", dir,
+        ": run every --shard=i/N of this binary with the same preset first and gather their "
+        "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
   }
   const bool resume = Exists(dir + "/train_state.pt") &&
                       ReadText(started_path).ok() &&

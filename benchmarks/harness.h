@@ -35,6 +35,8 @@ struct CellResult {
   double pgd = 0;
   double seconds = 0;
   bool reused = false;
+  // --shard: another shard trains this cell; nothing else is set.
+  bool skipped = false;
   std::string checkpoint;  // path of the trained model
 };
 
@@ -68,7 +70,17 @@ struct HarnessOptions {
   std::string paper_tables;  // path of paper_tables.textproto
   int threads = 0;
   std::ostream* log = nullptr;
+  // --shard=i/N: of the cells, in the order the binary visits them, this
+  // process trains those whose ordinal is i modulo N and assembles no table.
+  int shard = 0;
+  int num_shards = 1;
+  // --merge: every cell must have been finished (by the shards, their
+  // DIR/cells/ gathered into one out_dir); the tables are assembled from them.
+  bool merge = false;
 };
+
+// Parses "i/N" (0 <= i < N): the --shard flag.
+absl::Status ParseShard(const std::string& text, int* shard, int* num_shards);
 
 class Harness {
  public:
@@ -76,11 +88,19 @@ class Harness {
 
   const HarnessOptions& options() const { return options_; }
 
+  // True under --shard=i/N with N > 1 (and no --merge): runners train their
+  // cells through TrainCell and skip everything else (evaluations, tables).
+  bool TrainingOnly() const { return options_.num_shards > 1 && !options_.merge; }
+  // Cells visited so far, and how many this process trained or reused.
+  int cells_visited() const { return cells_visited_; }
+  int cells_owned() const { return cells_owned_; }
+
   // The paper's table `id`.
   absl::StatusOr<PaperTable> Paper(const std::string& id) const;
 
   // Trains `config` (out_dir is set to DIR/cells/<cell>) or reads back the
-  // finished cell.
+  // finished cell. Under --shard, another shard's cell comes back skipped;
+  // under --merge, an unfinished cell is FailedPrecondition.
   absl::StatusOr<CellResult> TrainCell(const std::string& cell, TrainConfig config) const;
 
   // Writes DIR/<id>.md, DIR/<id>.json and prints the Markdown to the log.
@@ -93,6 +113,8 @@ class Harness {
 
  private:
   HarnessOptions options_;
+  mutable int cells_visited_ = 0;
+  mutable int cells_owned_ = 0;
 };
 
 // Finds benchmarks/data/paper_tables.textproto from the runfiles or the

@@ -6,8 +6,6 @@
 #include <iostream>
 #include <thread>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -16,16 +14,13 @@
 #include "attacks/pgd.h"
 #include "benchmarks/claims.h"
 #include "benchmarks/presets.h"
+#include "benchmarks/table_main.h"
 #include "benchmarks/tsne.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
 #include "spat/atomic_file.h"
-#include "spat/cli.h"
 #include "spat/status_macros.h"
 
-ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
-ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
-ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 
 namespace spat::benchmarks {
 namespace {
@@ -76,6 +71,7 @@ absl::StatusOr<std::vector<Trained>> TrainBoth(const Harness& h, const Setup& s,
                           h.TrainCell(absl::StrCat("hcp_", config.method().name(), "_",
                                                    config.dataset().name()),
                                       config));
+    if (h.TrainingOnly()) continue;  // --shard: the figures come from --merge
     models::ModelSpec spec;
     spec.name = config.model().name();
     spec.num_classes = test.num_classes;
@@ -139,6 +135,7 @@ absl::Status RunFigure1(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
   SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t c = test.num_classes;
   std::string md = absl::StrCat(
       "# Figure 1: where untargeted PGD-20 sends each class\n\nPreset `",
@@ -229,6 +226,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
   SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t c = test.num_classes;
   std::string md = absl::StrCat(
       "# Hard-class pairs: do untargeted attacks land on the hardest class?\n\n"
@@ -294,6 +292,7 @@ absl::Status RunFigure2(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
   SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t n = std::min<int64_t>(1000, test.size());
   const at::Tensor labels = test.labels.narrow(0, 0, n);
   TsneOptions o;
@@ -358,33 +357,14 @@ absl::Status RunFigure2(const Harness& h) {
 
 int FigureMain(int argc, char** argv, const std::string& id,
                absl::Status (*run)(const Harness&)) {
-  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
-  if (rest.size() > 1) {
-    std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
-    return 2;
-  }
-  absl::StatusOr<Preset> preset = ParsePreset(absl::GetFlag(FLAGS_preset));
-  if (!preset.ok()) {
-    std::cerr << "error: " << preset.status().message() << "\n";
-    return 2;
-  }
-  HarnessOptions o;
-  o.preset = *preset;
-  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
-                           ? absl::StrCat("spat_results/", PresetName(*preset))
-                           : absl::GetFlag(FLAGS_out_dir));
-  o.threads = absl::GetFlag(FLAGS_threads) > 0
-                  ? absl::GetFlag(FLAGS_threads)
-                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  o.log = &std::cerr;
-  at::set_num_threads(o.threads);
-  std::cerr << id << ": preset " << PresetName(*preset) << ", writing to " << o.out_dir << "\n";
-  absl::Status st = run(Harness(o));
-  if (!st.ok()) {
-    std::cerr << "error: " << st.message() << "\n";
-    return st.code() == absl::StatusCode::kNotFound ? 2 : 1;
-  }
-  return 0;
+  return HarnessMain(argc, argv, id, [run](const Harness& h) {
+    absl::Status st = run(h);
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return st.code() == absl::StatusCode::kNotFound ? 2 : 1;
+    }
+    return 0;
+  });
 }
 
 }  // namespace spat::benchmarks

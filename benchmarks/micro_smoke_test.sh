@@ -12,7 +12,7 @@ for name in BM_Loss_CE/128 BM_Loss_SPAT/128 BM_Loss_TRADES/128 BM_Loss_MART/128 
             BM_ModelForwardBackward/lenet5 BM_PgdStep/small_cnn BM_PgdStep/lenet5 \
             BM_TrainStep/spat/small_cnn BM_TrainStep/trades/small_cnn BM_TrainStep/madry/small_cnn \
             BM_TrainStep/seat/small_cnn; do
-  if ! grep -q "\"name\": \"$name\"" "$out"; then
+  if ! grep -q "\"name\": \"$name[/\"]" "$out"; then
     echo "FAIL: $name missing from the report"; cat "$out"; exit 1
   fi
 done

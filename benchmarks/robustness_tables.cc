@@ -132,6 +132,20 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   Table black(black_paper, h.options().preset, protocol);
 
   SPAT_ASSIGN_OR_RETURN(CellResult src, h.TrainCell(absl::StrCat("source_", s.source_model), s.source));
+  // Each defense with its own default lambda.
+  auto defense = [&s](const std::string& method) {
+    TrainConfig c = s.base;
+    c.mutable_method()->set_name(method);
+    c.mutable_method()->clear_lambda();
+    return c;
+  };
+  if (h.TrainingOnly()) {
+    // --shard: train this shard's cells; the attacks run under --merge.
+    for (const auto& [row, method] : methods) {
+      SPAT_RETURN_IF_ERROR(h.TrainCell(method, defense(method)).status());
+    }
+    return std::make_pair(white, black);
+  }
   const data::DatasetSpec dspec{s.base.dataset().name(), s.base.dataset().data_dir()};
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, data::LoadDataset(dspec, data::Split::kTest, s.n));
   models::ModelSpec mspec;
@@ -158,9 +172,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     black.Note(absl::StrCat("Smoke preset: attacks run with reduced steps (", subs, ")."));
   }
   for (const auto& [row, method] : methods) {
-    TrainConfig c = s.base;
-    c.mutable_method()->set_name(method);
-    c.mutable_method()->clear_lambda();
+    const TrainConfig c = defense(method);
     if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
     SPAT_ASSIGN_OR_RETURN(CellResult r, h.TrainCell(method, c));
     mspec.name = c.model().name();

@@ -9,11 +9,17 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "spat/cli.h"
 
 ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
 ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
+ABSL_FLAG(std::string, shard, "",
+          "i/N: train only this shard's share of the cells (cell ordinal mod N == i); "
+          "no table is written");
+ABSL_FLAG(bool, merge, false,
+          "assemble the tables from cells the shards finished (none is trained)");
 
 namespace spat::benchmarks {
 
@@ -33,11 +39,11 @@ TablesFn Two(const std::function<absl::StatusOr<std::pair<Table, Table>>(const H
   };
 }
 
-int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
-              const PlotFn& plot) {
+int HarnessMain(int argc, char** argv, const std::string& id,
+                const std::function<int(const Harness&)>& body) {
   absl::SetProgramUsageMessage(absl::StrCat(
       "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|paper "
-      "--out_dir=DIR"));
+      "--out_dir=DIR [--shard=i/N | --merge]"));
   std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
@@ -53,6 +59,19 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
     return 2;
   }
   HarnessOptions o;
+  if (!absl::GetFlag(FLAGS_shard).empty()) {
+    if (absl::Status st = ParseShard(absl::GetFlag(FLAGS_shard), &o.shard, &o.num_shards);
+        !st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 2;
+    }
+    if (absl::GetFlag(FLAGS_merge)) {
+      std::cerr << "error: --shard and --merge exclude each other: run the shards, then "
+                   "--merge once\n";
+      return 2;
+    }
+  }
+  o.merge = absl::GetFlag(FLAGS_merge);
   o.preset = *preset;
   o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
                            ? absl::StrCat("spat_results/", PresetName(*preset))
@@ -64,32 +83,51 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
   at::set_num_threads(o.threads);
   Harness h(o);
   std::cerr << id << ": preset " << PresetName(*preset) << ", writing to " << o.out_dir
-            << " (finished cells there are reused)\n";
-  absl::StatusOr<std::vector<Table>> tables = run(h);
-  if (!tables.ok()) {
-    std::cerr << "error: " << tables.status().message() << "\n";
-    return tables.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
+            << " (finished cells there are reused)"
+            << (h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
+                                                ": training only this shard's cells")
+                                 : std::string(o.merge ? "; merging the shards' cells" : ""))
+            << "\n";
+  const int rc = body(h);
+  if (rc == 0 && h.TrainingOnly()) {
+    std::cerr << absl::StrFormat(
+        "%s shard %d/%d: %d of %d cells are done in %s/cells/. When every shard is done, "
+        "gather their cells/ directories into one --out_dir and run with --merge.\n",
+        id, o.shard, o.num_shards, h.cells_owned(), h.cells_visited(), o.out_dir);
   }
-  for (const Table& table : *tables) {
-    if (absl::Status st = h.Write(table); !st.ok()) {
-      std::cerr << "error: " << st.message() << "\n";
-      return 1;
+  return rc;
+}
+
+int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
+              const PlotFn& plot) {
+  return HarnessMain(argc, argv, id, [&](const Harness& h) {
+    absl::StatusOr<std::vector<Table>> tables = run(h);
+    if (!tables.ok()) {
+      std::cerr << "error: " << tables.status().message() << "\n";
+      return tables.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
     }
-    if (plot) {
-      if (absl::Status st = plot(h, table); !st.ok()) {
+    if (h.TrainingOnly()) return 0;  // the tables come from --merge
+    for (const Table& table : *tables) {
+      if (absl::Status st = h.Write(table); !st.ok()) {
         std::cerr << "error: " << st.message() << "\n";
         return 1;
       }
+      if (plot) {
+        if (absl::Status st = plot(h, table); !st.ok()) {
+          std::cerr << "error: " << st.message() << "\n";
+          return 1;
+        }
+      }
+      std::cout << table.Markdown() << "\n";
     }
-    std::cout << table.Markdown() << "\n";
-  }
-  for (const Table& table : *tables) {
-    if (!table.claims().ok()) {
-      std::cerr << "error: " << table.result().id() << ": " << table.claims().message() << "\n";
-      return 1;
+    for (const Table& table : *tables) {
+      if (!table.claims().ok()) {
+        std::cerr << "error: " << table.result().id() << ": " << table.claims().message() << "\n";
+        return 1;
+      }
     }
-  }
-  return 0;
+    return 0;
+  });
 }
 
 }  // namespace spat::benchmarks

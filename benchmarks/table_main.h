@@ -16,6 +16,13 @@
 
 namespace spat::benchmarks {
 
+// The main() shared by every benchmark binary: parses --preset, --out_dir,
+// --threads, --shard=i/N and --merge (bad usage: exit 2), builds the harness
+// and returns what `body` returns. Under --shard, reports what this shard
+// trained after `body` ran.
+int HarnessMain(int argc, char** argv, const std::string& id,
+                const std::function<int(const Harness&)>& body);
+
 using TablesFn = std::function<absl::StatusOr<std::vector<Table>>(const Harness&)>;
 using PlotFn = std::function<absl::Status(const Harness&, const Table&)>;
 

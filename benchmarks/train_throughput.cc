@@ -7,6 +7,7 @@
 // "threads", "iters", "img_per_s", "ms_per_step"}. The first (warm-up) step is
 // not timed.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "benchmarks/op_profile.h"
 #include "models/registry.h"
 #include "spat/cli.h"
 #include "spat/method.h"
@@ -27,6 +29,9 @@ ABSL_FLAG(int, batch_size, 128, "batch size");
 ABSL_FLAG(int, num_steps, 10, "inner attack steps");
 ABSL_FLAG(int, iters, 8, "timed training steps");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
+ABSL_FLAG(bool, profile, false,
+          "after the timed steps, profile 2 more and print self time per op and scope");
+ABSL_FLAG(bool, channels_last, false, "NHWC memory format for inputs and conv weights");
 
 int main(int argc, char** argv) {
   spat::ParseCommandLineOrExit(argc, argv);
@@ -70,10 +75,22 @@ int main(int argc, char** argv) {
   ctx.gen = at::detail::createCPUGenerator(1);
   at::Tensor x = torch::rand({batch, spec.in_channels, spec.image_size, spec.image_size});
   at::Tensor y = torch::randint(0, 10, {batch});
+  if (absl::GetFlag(FLAGS_channels_last)) {
+    spat::models::ToChannelsLast(**model);
+    x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  }
   auto step = [&] {
-    at::Tensor loss = (*method)->Loss(**model, x, y, ctx);
-    opt.ZeroGrad();
-    loss.backward();
+    at::Tensor loss;
+    {
+      RECORD_USER_SCOPE("spat.loss");
+      loss = (*method)->Loss(**model, x, y, ctx);
+    }
+    {
+      RECORD_USER_SCOPE("spat.backward");
+      opt.ZeroGrad();
+      loss.backward();
+    }
+    RECORD_USER_SCOPE("spat.sgd");
     opt.Step();
     (*method)->AfterStep(**model, ctx);
   };
@@ -87,5 +104,11 @@ int main(int argc, char** argv) {
                    o.name, name, batch, o.attack.num_steps, threads, iters,
                    batch * iters / s, 1000.0 * s / iters)
             << std::endl;
+  if (absl::GetFlag(FLAGS_profile)) {
+    spat::benchmarks::OpProfile p;
+    p.Start();
+    for (int i = 0; i < 2; ++i) step();
+    std::cout << p.StopAndFormat(30);
+  }
   return 0;
 }

@@ -76,4 +76,14 @@ absl::StatusOr<std::shared_ptr<Classifier>> CreateModel(const ModelSpec& spec) {
   return std::shared_ptr<Classifier>(ResNet(o).ptr());
 }
 
+void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (at::Tensor& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  for (at::Tensor& b : module.buffers()) {
+    if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+}
+
 }  // namespace spat::models

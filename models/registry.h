@@ -30,6 +30,10 @@ const std::vector<std::string>& KnownModels();
 // an InvalidArgument error naming the model and the allowed values.
 absl::StatusOr<std::shared_ptr<Classifier>> CreateModel(const ModelSpec& spec);
 
+// Converts every 4-D parameter and buffer (conv weights) to the NHWC
+// (channels-last) memory format in place; values and names are unchanged.
+void ToChannelsLast(torch::nn::Module& module);
+
 }  // namespace spat::models
 
 #endif  // SPAT_MODELS_REGISTRY_H_

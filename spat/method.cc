@@ -26,8 +26,10 @@ attacks::ForwardFn Forward(Classifier& model) {
   return [&model](const at::Tensor& x) { return model.forward(x); };
 }
 
+// The method's own start, unless the caller asked for none (o.start == kNone:
+// a deterministic inner attack, e.g. train_attack.random_start = false).
 PgdOptions WithStart(PgdOptions o, StartMode start) {
-  o.start = start;
+  if (o.start != StartMode::kNone) o.start = start;
   o.start_std = 0.001;
   return o;
 }
@@ -83,44 +85,47 @@ class Madry : public TrainingMethod {
   MethodOptions o_;
 };
 
-class Trades : public TrainingMethod {
+// True if a forward pass treats every example on its own (no BatchNorm, whose
+// training-mode statistics depend on the batch): then clean and adversarial
+// inputs can share one forward pass of twice the batch, which is faster.
+bool BatchIndependent(Classifier& model) {
+  for (const auto& b : model.named_buffers()) {
+    if (b.key().find("running_mean") != std::string::npos) return false;
+  }
+  return true;
+}
+
+// Features of x and of adv (z_nat, z_adv), in one pass where possible.
+std::pair<at::Tensor, at::Tensor> FeaturePair(Classifier& model, const at::Tensor& x,
+                                              const at::Tensor& adv) {
+  if (!BatchIndependent(model)) return {model.Features(x), model.Features(adv)};
+  at::Tensor z = model.Features(at::cat({x, adv}));
+  return {z.narrow(0, 0, x.size(0)), z.narrow(0, x.size(0), adv.size(0))};
+}
+
+// TRADES, MART and ALP: an inner attack, then an outer loss on the clean and
+// adversarial logits.
+class PairMethod : public TrainingMethod {
  public:
-  explicit Trades(const MethodOptions& o) : o_(o) {}
+  using PairLoss = at::Tensor (*)(const at::Tensor& nat, const at::Tensor& adv,
+                                  const at::Tensor& y, double lambda);
+  // kl_attack: TRADES' inner maximization of KL(clean || adv); otherwise CE.
+  PairMethod(const MethodOptions& o, PairLoss loss, bool kl_attack, StartMode start)
+      : o_(o), loss_(loss), kl_attack_(kl_attack), start_(start) {}
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
-    at::Tensor adv = PgdFromClean(model, x, WithStart(o_.attack, StartMode::kGaussian),
-                                  ctx.gen, KlPerExample);
-    return TradesLoss(model.forward(x), model.forward(adv), y, o_.lambda);
+    const PgdOptions o = WithStart(o_.attack, start_);
+    at::Tensor adv = kl_attack_ ? PgdFromClean(model, x, o, ctx.gen, KlPerExample)
+                                : PgdCe(model, x, y, o, ctx.gen);
+    auto [z_nat, z_adv] = FeaturePair(model, x, adv);
+    return loss_(model.head().forward(z_nat), model.head().forward(z_adv), y, o_.lambda);
   }
 
  private:
   MethodOptions o_;
-};
-
-class Mart : public TrainingMethod {
- public:
-  explicit Mart(const MethodOptions& o) : o_(o) {}
-  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
-                  MethodContext& ctx) override {
-    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kGaussian), ctx.gen);
-    return MartLoss(model.forward(x), model.forward(adv), y, o_.lambda);
-  }
-
- private:
-  MethodOptions o_;
-};
-
-class Alp : public TrainingMethod {
- public:
-  explicit Alp(const MethodOptions& o) : o_(o) {}
-  at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
-                  MethodContext& ctx) override {
-    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen);
-    return AlpLoss(model.forward(x), model.forward(adv), y, o_.lambda);
-  }
-
- private:
-  MethodOptions o_;
+  PairLoss loss_;
+  bool kl_attack_;
+  StartMode start_;
 };
 
 class Reweighted : public TrainingMethod {
@@ -205,10 +210,10 @@ class Spat : public TrainingMethod {
         [&so](const at::Tensor& nat, const at::Tensor& z) {
           return SelfPacedRobustnessPerExample(nat, z, so);
         });
-    at::Tensor z = model.Features(x);
+    auto [z, z_adv] = FeaturePair(model, x, adv);
     at::Tensor cos = model.head().Cosines(z);
     at::Tensor logits_nat = model.head().forward(z);
-    return SpatLoss(logits_nat, cos, model.forward(adv), y, so);
+    return SpatLoss(logits_nat, cos, model.head().forward(z_adv), y, so);
   }
 
  private:
@@ -228,9 +233,18 @@ absl::StatusOr<std::unique_ptr<TrainingMethod>> MakeMethod(const MethodOptions& 
   const std::string& n = o.name;
   if (n == "natural") return std::unique_ptr<TrainingMethod>(new Natural());
   if (n == "madry") return std::unique_ptr<TrainingMethod>(new Madry(o));
-  if (n == "trades") return std::unique_ptr<TrainingMethod>(new Trades(o));
-  if (n == "mart") return std::unique_ptr<TrainingMethod>(new Mart(o));
-  if (n == "alp") return std::unique_ptr<TrainingMethod>(new Alp(o));
+  if (n == "trades") {
+    return std::unique_ptr<TrainingMethod>(
+        new PairMethod(o, TradesLoss, /*kl_attack=*/true, StartMode::kGaussian));
+  }
+  if (n == "mart") {
+    return std::unique_ptr<TrainingMethod>(
+        new PairMethod(o, MartLoss, /*kl_attack=*/false, StartMode::kGaussian));
+  }
+  if (n == "alp") {
+    return std::unique_ptr<TrainingMethod>(
+        new PairMethod(o, AlpLoss, /*kl_attack=*/false, StartMode::kUniform));
+  }
   if (n == "gairat") return std::unique_ptr<TrainingMethod>(new Reweighted(o, true));
   if (n == "mail_at") return std::unique_ptr<TrainingMethod>(new Reweighted(o, false));
   if (n == "spat") return std::unique_ptr<TrainingMethod>(new Spat(o));

@@ -47,7 +47,7 @@ struct MethodOptions {
   double lambda = 6.0;
   SpatLossOptions spat;
   // Radius, step and steps of the inner maximization (its loss and start are
-  // the method's own).
+  // the method's own; attack.start = kNone asks every method to start at x).
   attacks::PgdOptions attack;
   double gairat_lambda = -1.0;
   double mail_bias = -1.5;

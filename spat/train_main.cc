@@ -7,17 +7,28 @@
 // --config=file.textproto supplies a TrainConfig (spat/config.proto); flags
 // given on the command line override it. Exit codes: 0 done, 1 bad data or a
 // failed run, 2 bad usage.
+//
+// Data-parallel: started the way torchrun starts workers (RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR, MASTER_PORT in the environment), every rank runs
+// this binary with the same flags; --batch_size is the global batch.
+//
+//   for r in 0 1; do RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 \
+//     bazel-bin/spat/train --method=madry --out_dir=/tmp/dp & done; wait
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <iostream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "spat/cli.h"
 #include "spat/config.h"
+#include "spat/distributed.h"
 #include "spat/trainer.h"
 
 ABSL_FLAG(std::string, config, "", "TrainConfig text proto; flags override it");
@@ -38,6 +49,8 @@ ABSL_FLAG(absl::optional<bool>, augment, absl::nullopt, "CIFAR crop+flip augment
 ABSL_FLAG(absl::optional<double>, epsilon, absl::nullopt, "training attack radius (l-inf, [0,1] pixels)");
 ABSL_FLAG(absl::optional<double>, step_size, absl::nullopt, "training attack step size");
 ABSL_FLAG(absl::optional<int>, num_steps, absl::nullopt, "training attack steps");
+ABSL_FLAG(absl::optional<bool>, random_start, absl::nullopt,
+          "training attack starts at a random point (false: at x, deterministic)");
 ABSL_FLAG(absl::optional<double>, eval_epsilon, absl::nullopt, "evaluation PGD radius (default: --epsilon)");
 ABSL_FLAG(absl::optional<double>, eval_step_size, absl::nullopt, "evaluation PGD step (default: eps/10)");
 ABSL_FLAG(absl::optional<int>, eval_steps, absl::nullopt, "evaluation PGD steps (default: 20)");
@@ -57,6 +70,9 @@ ABSL_FLAG(absl::optional<bool>, use_nce, absl::nullopt, "SPAT ablation: NCE head
 ABSL_FLAG(absl::optional<int>, threads, absl::nullopt, "intra-op threads (0: all cores)");
 ABSL_FLAG(absl::optional<std::string>, out_dir, absl::nullopt, "output directory");
 ABSL_FLAG(bool, resume, false, "continue the run in --out_dir from its last finished epoch");
+ABSL_FLAG(int, collective_timeout_s, 1800,
+          "data-parallel runs (WORLD_SIZE > 1): seconds a rank waits for the others "
+          "(rendezvous, each all-reduce, rank 0's evaluation) before failing");
 
 namespace {
 
@@ -153,6 +169,7 @@ int main(int argc, char** argv) {
   Override(FLAGS_epsilon, [&](double v) { a->set_epsilon(v); });
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });
   Override(FLAGS_num_steps, [&](int v) { a->set_num_steps(v); });
+  Override(FLAGS_random_start, [&](bool v) { a->set_random_start(v); });
   Override(FLAGS_eval_epsilon, [&](double v) { config.mutable_eval_attack()->set_epsilon(v); });
   Override(FLAGS_eval_step_size,
            [&](double v) { config.mutable_eval_attack()->set_step_size(v); });
@@ -176,9 +193,35 @@ int main(int argc, char** argv) {
               << WithFlagName(std::string(resolved.status().message())) << "\n";
     return 2;
   }
+  absl::StatusOr<spat::DistEnv> env = spat::DistEnvFromEnvironment();
+  if (!env.ok()) {
+    std::cerr << "error: " << env.status().message() << "\n";
+    return 2;
+  }
+  const int timeout_s = absl::GetFlag(FLAGS_collective_timeout_s);
+  if (timeout_s <= 0) {
+    std::cerr << "error: --collective_timeout_s=" << timeout_s << " must be > 0\n";
+    return 2;
+  }
+  std::unique_ptr<spat::Communicator> comm;
+  spat::TrainRuntime runtime;
+  if (env->world_size > 1) {
+    absl::StatusOr<std::unique_ptr<spat::Communicator>> c =
+        spat::Communicator::Connect(*env, std::chrono::seconds(timeout_s));
+    if (!c.ok()) return Fail(c.status());
+    comm = std::move(*c);
+    runtime.comm = comm.get();
+  }
   absl::StatusOr<spat::TrainSummary> summary =
-      spat::Train(*resolved, &std::cerr, absl::GetFlag(FLAGS_resume));
-  if (!summary.ok()) return Fail(summary.status());
+      spat::Train(*resolved, &std::cerr, absl::GetFlag(FLAGS_resume), runtime);
+  if (!summary.ok()) {
+    if (env->world_size > 1 && !absl::StartsWith(summary.status().message(), "rank ")) {
+      return Fail(absl::Status(summary.status().code(),
+                               absl::StrCat("rank ", env->rank, ": ", summary.status().message())));
+    }
+    return Fail(summary.status());
+  }
+  if (env->rank > 0) return 0;  // rank 0 reports
   std::cout << "clean_accuracy " << summary->clean_accuracy << "\n"
             << "pgd_accuracy " << summary->pgd_accuracy << "\n"
             << "wrote " << resolved->out_dir() << "/checkpoint.pt and metrics.json\n";

@@ -32,6 +32,7 @@
 #include "models/registry.h"
 #include "spat/atomic_file.h"
 #include "spat/config.h"
+#include "spat/distributed.h"
 #include "spat/method.h"
 #include "spat/sgd.h"
 #include "spat/status_macros.h"
@@ -50,7 +51,8 @@ std::string Json(double v) {
   return absl::StrFormat("%.6g", v);
 }
 
-std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int threads) {
+std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int threads,
+                        int world_size) {
   std::string config_json;
   google::protobuf::util::JsonPrintOptions opts;
   opts.always_print_primitive_fields = true;
@@ -76,7 +78,7 @@ std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int threads
                       ? absl::StrCat("the first ", c.dataset().test_subset())
                       : std::string("all"),
                   " test images\",\n");
-  absl::StrAppend(&out, "  \"world_size\": 1,\n");
+  absl::StrAppend(&out, "  \"world_size\": ", world_size, ",\n");
   absl::StrAppend(&out, "  \"threads\": ", threads, ",\n");
   absl::StrAppend(&out, "  \"config\": ", config_json.empty() ? "{}" : config_json, "\n}\n");
   return out;
@@ -224,15 +226,94 @@ absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
       path, " vs now: ", report, "); use a new --out_dir or the original settings"));
 }
 
+// Overwrites every rank's copy of `tensors` with rank 0's: floating tensors in
+// one broadcast of a flat buffer, others one by one.
+absl::Status BroadcastFromRankZero(Communicator& comm, const std::vector<at::Tensor>& tensors) {
+  std::vector<at::Tensor> floats, others;
+  for (const at::Tensor& t : tensors) {
+    (t.is_floating_point() ? floats : others).push_back(t);
+  }
+  if (!floats.empty()) {
+    std::vector<at::Tensor> parts;
+    for (const at::Tensor& t : floats) parts.push_back(t.detach().reshape(-1).to(at::kFloat));
+    std::vector<at::Tensor> flat{at::cat(parts)};
+    SPAT_RETURN_IF_ERROR(comm.Broadcast(flat));
+    int64_t offset = 0;
+    at::NoGradGuard no_grad;
+    for (const at::Tensor& t : floats) {
+      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+  for (const at::Tensor& t : others) {
+    std::vector<at::Tensor> one{t.contiguous()};
+    SPAT_RETURN_IF_ERROR(comm.Broadcast(one));
+    t.copy_(one[0]);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<at::Tensor> Buffers(models::Classifier& model) {
+  std::vector<at::Tensor> out;
+  for (const at::Tensor& b : model.buffers()) out.push_back(b);
+  return out;
+}
+
+// Replaces every parameter's gradient (a mean over this rank's `n_local`
+// examples) by the mean over the global batch, and *loss_sum (this rank's sum
+// of per-example losses) by the global sum; *n becomes the global count. One
+// all-reduce.
+absl::Status AverageGradients(Communicator& comm, models::Classifier& model, double* loss_sum,
+                              int64_t* n) {
+  std::vector<at::Tensor> params = model.parameters();
+  std::vector<at::Tensor> parts;
+  parts.reserve(params.size() + 1);
+  for (at::Tensor& p : params) {
+    const at::Tensor& g = p.grad();
+    parts.push_back(g.defined() && *n > 0 ? g.reshape(-1) * static_cast<double>(*n)
+                                          : at::zeros({p.numel()}, p.options()));
+  }
+  parts.push_back(at::tensor({static_cast<float>(*loss_sum), static_cast<float>(*n)}));
+  at::Tensor flat = at::cat(parts);
+  SPAT_RETURN_IF_ERROR(comm.AllReduceSum(flat));
+  const int64_t total = static_cast<int64_t>(std::llround(flat[-1].item<double>()));
+  *loss_sum = flat[-2].item<double>();
+  *n = total;
+  int64_t offset = 0;
+  at::NoGradGuard no_grad;
+  for (at::Tensor& p : params) {
+    at::Tensor mean = flat.narrow(0, offset, p.numel()).view(p.sizes()) / static_cast<double>(total);
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(mean);
+    } else {
+      p.mutable_grad() = mean.clone();
+    }
+    offset += p.numel();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume) {
+absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume,
+                                   const TrainRuntime& runtime) {
+  Communicator* comm =
+      runtime.comm != nullptr && runtime.comm->world_size() > 1 ? runtime.comm : nullptr;
+  const int rank = comm != nullptr ? comm->rank() : 0;
+  const int world = comm != nullptr ? comm->world_size() : 1;
+  const bool lead = rank == 0;  // evaluates, logs and writes DIR/*
+  if (!lead) log = nullptr;
+  if (c.optimizer().batch_size() < world) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--batch_size=", c.optimizer().batch_size(), " is the global batch and must be at "
+        "least WORLD_SIZE=", world, " (each rank trains on its share of it)"));
+  }
   if (c.device() != "cpu") {
     return absl::UnimplementedError(absl::StrCat(
         "device '", c.device(), "': this build runs on the CPU only"));
   }
   if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
-  SPAT_RETURN_IF_ERROR(MakeDir(c.out_dir()));
+  if (lead) SPAT_RETURN_IF_ERROR(MakeDir(c.out_dir()));
   at::set_num_threads(c.threads());
 
   data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
@@ -251,6 +332,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                 c.method().s()};
   torch::manual_seed(c.seed());  // initialization and dropout
   SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(mspec));
+  // Other ranks draw their own dropout masks and attack starts.
+  if (rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rank));
 
   MethodOptions mo;
   mo.name = c.method().name();
@@ -261,6 +344,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   mo.attack.step_size = c.train_attack().step_size();
   mo.attack.num_steps = c.train_attack().num_steps();
   mo.attack.norm = c.train_attack().norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
+  // random_start = false: every method's inner attack starts at x.
+  if (!c.train_attack().random_start()) mo.attack.start = attacks::StartMode::kNone;
   mo.make_model = [mspec]() { return *models::CreateModel(mspec); };
   SPAT_ASSIGN_OR_RETURN(std::unique_ptr<TrainingMethod> method, MakeMethod(mo));
 
@@ -274,7 +359,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                                    .crop_padding = 4});
   MethodContext ctx;
   ctx.num_epochs = c.optimizer().epochs();
-  ctx.gen = at::detail::createCPUGenerator(c.seed() ^ 0x5eed5eedULL);
+  ctx.gen = at::detail::createCPUGenerator(
+      rank == 0 ? c.seed() ^ 0x5eed5eedULL : data::MixSeed(c.seed() ^ 0x5eed5eedULL, rank));
   TrainSummary summary;
   int first_epoch = 0;
 
@@ -289,7 +375,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   }
   std::string config_text;
   google::protobuf::TextFormat::PrintToString(c, &config_text);
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(config_path, config_text));
+  if (lead) SPAT_RETURN_IF_ERROR(WriteFileAtomically(config_path, config_text));
   if (resume) {
     absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_path);
     if (!st.ok()) {
@@ -332,14 +418,29 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     }
     if (log) *log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
   }
+  if (comm != nullptr) {
+    // Every rank starts from rank 0's parameters and buffers.
+    std::vector<at::Tensor> all = model->parameters();
+    for (const at::Tensor& b : Buffers(*model)) all.push_back(b);
+    SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*comm, all));
+  }
+  // Floating buffers (BatchNorm statistics) follow rank 0 before every step,
+  // as torch's DistributedDataParallel does: the attack runs in eval mode.
+  std::vector<at::Tensor> float_buffers;
+  for (const at::Tensor& b : Buffers(*model)) {
+    if (b.is_floating_point()) float_buffers.push_back(b);
+  }
 
   if (log) {
     *log << absl::StrFormat(
         "training %s (%s head) with %s on %s: %d train / %d test images, %d epochs, "
-        "batch %d, %d threads\n",
+        "batch %d, %d threads%s\n",
         mspec.name, mspec.head.type == models::HeadType::kNce ? "NCE" : "linear",
         c.method().name(), c.dataset().name(), train.size(), test.size(),
-        c.optimizer().epochs(), c.optimizer().batch_size(), c.threads());
+        c.optimizer().epochs(), c.optimizer().batch_size(), c.threads(),
+        world > 1 ? absl::StrCat(" per rank, ", world, " ranks (", c.optimizer().batch_size() / world,
+                                 "+ images per rank and step)")
+                  : "");
   }
 
   const bool tty = log == &std::cerr && ::isatty(2);
@@ -355,21 +456,40 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     int64_t seen = 0;
     for (int64_t b = 0; b < nb; ++b) {
       data::Batch batch = loader.Get(b);
-      at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
-      const double lv = loss.item<double>();
-      if (!std::isfinite(lv)) {
-        return absl::InternalError(absl::StrFormat(
-            "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
-            "in %s is kept). Lower --lr or check the data.",
-            lv, epoch + 1, b + 1, c.out_dir()));
+      if (comm != nullptr) {
+        // This rank's contiguous share of the global batch.
+        const int64_t len = batch.y.size(0);
+        const int64_t lo = len * rank / world, hi = len * (rank + 1) / world;
+        batch.x = batch.x.narrow(0, lo, hi - lo);
+        batch.y = batch.y.narrow(0, lo, hi - lo);
+        if (!float_buffers.empty()) {
+          SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*comm, float_buffers));
+        }
       }
+      int64_t n = batch.y.size(0);
       opt.ZeroGrad();
-      loss.backward();
+      double lv = 0;
+      if (n > 0) {
+        at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
+        lv = loss.item<double>();
+        if (!std::isfinite(lv)) {
+          return absl::InternalError(absl::StrFormat(
+              "%sloss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
+              "in %s is kept). Lower --lr or check the data.",
+              world > 1 ? absl::StrCat("rank ", rank, ": ") : "", lv, epoch + 1, b + 1,
+              c.out_dir()));
+        }
+        loss.backward();
+      }
+      double batch_loss_sum = lv * n;
+      if (comm != nullptr) {
+        SPAT_RETURN_IF_ERROR(AverageGradients(*comm, *model, &batch_loss_sum, &n));
+      }
       opt.Step();
       ++ctx.global_step;
       method->AfterStep(*model, ctx);
-      loss_sum += lv * batch.y.size(0);
-      seen += batch.y.size(0);
+      loss_sum += batch_loss_sum;
+      seen += n;
       const Clock::time_point now = Clock::now();
       if (log && (Seconds(last_print, now) > (tty ? 0.5 : 30.0) || b + 1 == nb)) {
         last_print = now;
@@ -385,9 +505,11 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     const double train_seconds = Seconds(t0, Clock::now());
     models::Classifier& eval_model = method->EvalModel(*model);
     if (log) *log << (tty ? "\n" : "") << "  evaluating..." << std::flush;
-    const EvalResult ev = EvaluateRobustness(eval_model, test, c.eval_attack(),
-                                             std::max(c.optimizer().batch_size(), 256),
-                                             c.seed() + 1000 + epoch);
+    EvalResult ev;
+    if (lead) {
+      ev = EvaluateRobustness(eval_model, test, c.eval_attack(),
+                              std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch);
+    }
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.loss = loss_sum / std::max<int64_t>(seen, 1);
@@ -405,6 +527,15 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                               c.eval_attack().num_steps(), rec.pgd, rec.seconds, rec.img_per_s);
     }
 
+    if (!lead) {
+      // Rank 0 evaluates, writes DIR/* and then shares the epoch's results.
+      at::Tensor r = at::zeros({2}, at::kFloat);
+      std::vector<at::Tensor> one{r};
+      SPAT_RETURN_IF_ERROR(comm->Broadcast(one));
+      summary.epochs.back().clean = summary.clean_accuracy = one[0][0].item<double>();
+      summary.epochs.back().pgd = summary.pgd_accuracy = one[0][1].item<double>();
+      continue;
+    }
     // Persist: checkpoint, then resumable state, then metrics (each atomic).
     SPAT_RETURN_IF_ERROR(models::SaveCheckpoint(eval_model, ckpt_path));
     models::StateDict state;
@@ -422,8 +553,15 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                                     at::kDouble));
     }
     SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_path));
-    SPAT_RETURN_IF_ERROR(WriteFileAtomically(metrics_path, MetricsJson(c, summary, c.threads())));
+    SPAT_RETURN_IF_ERROR(
+        WriteFileAtomically(metrics_path, MetricsJson(c, summary, c.threads(), world)));
+    if (comm != nullptr) {
+      std::vector<at::Tensor> one{at::tensor({static_cast<float>(ev.clean),
+                                              static_cast<float>(ev.adversarial)})};
+      SPAT_RETURN_IF_ERROR(comm->Broadcast(one));
+    }
   }
+  if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*model);
   return summary;
 }
 

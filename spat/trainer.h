@@ -13,6 +13,7 @@
 
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -59,10 +60,26 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
 // The learning rate of epoch `epoch` (0-based) under the step schedule.
 double LearningRate(const OptimizerConfig& o, int epoch);
 
+class Communicator;
+
+// How a run takes part in data-parallel training, and what it hands back.
+struct TrainRuntime {
+  // Null or world size 1: one process. Otherwise every rank calls Train with
+  // the same config: parameters and buffers start as rank 0's, each rank
+  // trains on its share of every global batch of config.optimizer.batch_size
+  // (the batch's contiguous slice r of W), gradients are averaged over the
+  // global batch, rank 0 alone evaluates and writes DIR/*, and the epoch's
+  // results are broadcast so that every rank returns the same summary.
+  Communicator* comm = nullptr;
+  // If set, receives the trained model's state dict (the model trained, not
+  // SEAT's EMA).
+  std::vector<std::pair<std::string, at::Tensor>>* final_state = nullptr;
+};
+
 // Runs training as configured (a resolved config); progress goes to `log`
 // (may be null). With `resume`, continues from DIR/train_state.pt.
 absl::StatusOr<TrainSummary> Train(const TrainConfig& config, std::ostream* log,
-                                   bool resume = false);
+                                   bool resume = false, const TrainRuntime& runtime = {});
 
 }  // namespace spat
 

@@ -13,6 +13,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap
   libtorch-dev
+  libgloo-dev
   libopenblas0-pthread
   libabsl-dev
   libgoogle-glog-dev

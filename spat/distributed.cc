@@ -1,0 +1,162 @@
+#include "spat/distributed.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace spat {
+namespace {
+
+// Reads integer variable `name` into *out if set.
+absl::Status IntFromEnv(const char* name, int* out) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return absl::OkStatus();
+  if (!absl::SimpleAtoi(v, out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment variable ", name, "='", v, "' is not an integer"));
+  }
+  return absl::OkStatus();
+}
+
+// The first line of an exception's message (c10 appends a backtrace).
+std::string FirstLine(const std::exception& e) {
+  std::string m = e.what();
+  const size_t nl = m.find('\n');
+  return nl == std::string::npos ? m : m.substr(0, nl);
+}
+
+absl::Status CollectiveError(int rank, const char* what, const std::exception& e) {
+  return absl::UnavailableError(absl::StrCat(
+      "rank ", rank, ": ", what, " failed (another rank probably exited or stalled past "
+      "the collective timeout): ", FirstLine(e)));
+}
+
+}  // namespace
+
+absl::Status ValidateDistEnv(const DistEnv& env) {
+  if (env.world_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("WORLD_SIZE=", env.world_size, " must be >= 1"));
+  }
+  if (env.rank < 0 || env.rank >= env.world_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RANK=", env.rank, " must be in [0, WORLD_SIZE=", env.world_size, ")"));
+  }
+  if (env.local_rank < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("LOCAL_RANK=", env.local_rank, " must be >= 0"));
+  }
+  if (env.master_port < 0 || env.master_port > 65535 ||
+      (env.master_port == 0 && env.world_size > 1 && env.rank != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MASTER_PORT=", env.master_port, " must be in [1, 65535]"));
+  }
+  if (env.world_size > 1 && env.master_addr.empty()) {
+    return absl::InvalidArgumentError("MASTER_ADDR is empty");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DistEnv> DistEnvFromEnvironment() {
+  DistEnv env;
+  if (absl::Status s = IntFromEnv("WORLD_SIZE", &env.world_size); !s.ok()) return s;
+  if (absl::Status s = IntFromEnv("RANK", &env.rank); !s.ok()) return s;
+  if (absl::Status s = IntFromEnv("LOCAL_RANK", &env.local_rank); !s.ok()) return s;
+  if (absl::Status s = IntFromEnv("MASTER_PORT", &env.master_port); !s.ok()) return s;
+  if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') {
+    env.master_addr = a;
+  }
+  if (absl::Status s = ValidateDistEnv(env); !s.ok()) return s;
+  return env;
+}
+
+struct Communicator::Impl {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  std::chrono::milliseconds timeout;
+};
+
+Communicator::Communicator(int rank, int world_size, std::unique_ptr<Impl> impl)
+    : rank_(rank), world_size_(world_size), impl_(std::move(impl)) {}
+
+Communicator::~Communicator() = default;
+
+int Communicator::port() const { return impl_->store->getPort(); }
+
+absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
+    const DistEnv& env, std::chrono::milliseconds timeout) {
+  if (absl::Status s = ValidateDistEnv(env); !s.ok()) return s;
+  auto impl = std::make_unique<Impl>();
+  impl->timeout = timeout;
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(env.master_port);
+    so.isServer = env.rank == 0;
+    so.numWorkers = env.world_size;
+    so.waitWorkers = false;
+    so.timeout = timeout;
+    impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    options->devices.push_back(
+        c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
+    options->threads = 1;
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank,
+                                                              env.world_size, options);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "rank ", env.rank, " of ", env.world_size, ": rendezvous at ", env.master_addr, ":",
+        env.master_port, " failed (are MASTER_ADDR/MASTER_PORT the same on every rank and "
+        "reachable, and did every rank start within the timeout?): ", FirstLine(e)));
+  }
+  return std::unique_ptr<Communicator>(
+      new Communicator(env.rank, env.world_size, std::move(impl)));
+}
+
+absl::Status Communicator::Broadcast(std::vector<at::Tensor>& tensors) {
+  try {
+    for (at::Tensor& t : tensors) {
+      std::vector<at::Tensor> one{t};
+      c10d::BroadcastOptions o;
+      o.rootRank = 0;
+      o.timeout = impl_->timeout;
+      impl_->group->broadcast(one, o)->wait(impl_->timeout);
+    }
+  } catch (const std::exception& e) {
+    return CollectiveError(rank_, "broadcast", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Communicator::AllReduceSum(at::Tensor& t) {
+  try {
+    std::vector<at::Tensor> one{t};
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    o.timeout = impl_->timeout;
+    impl_->group->allreduce(one, o)->wait(impl_->timeout);
+  } catch (const std::exception& e) {
+    return CollectiveError(rank_, "all-reduce", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Communicator::Barrier() {
+  try {
+    c10d::BarrierOptions o;
+    o.timeout = impl_->timeout;
+    impl_->group->barrier(o)->wait(impl_->timeout);
+  } catch (const std::exception& e) {
+    return CollectiveError(rank_, "barrier", e);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace spat

@@ -1,0 +1,77 @@
+// Data-parallel training over torch's c10d: a TCPStore rendezvous and a Gloo
+// process group, configured the way torchrun configures its workers.
+//
+//   SPAT_ASSIGN_OR_RETURN(DistEnv env, DistEnvFromEnvironment());
+//   std::unique_ptr<Communicator> comm;
+//   if (env.world_size > 1) {
+//     SPAT_ASSIGN_OR_RETURN(comm, Communicator::Connect(env, std::chrono::minutes(30)));
+//   }
+//   SPAT_RETURN_IF_ERROR(comm->Broadcast(params));     // from rank 0
+//   SPAT_RETURN_IF_ERROR(comm->AllReduceSum(flat));    // in place
+//
+// Every collective waits at most the timeout given to Connect; a peer that
+// died (its sockets close) or stalls makes the call return an error on the
+// other ranks instead of hanging. c10d headers are kept out of this header.
+#ifndef SPAT_SPAT_DISTRIBUTED_H_
+#define SPAT_SPAT_DISTRIBUTED_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+
+namespace spat {
+
+// torchrun's variables: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT.
+struct DistEnv {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+};
+
+// Reads the variables above; absent ones keep their defaults (one process).
+// InvalidArgument naming the variable when one is malformed or inconsistent
+// (RANK >= WORLD_SIZE, a port outside 1..65535, ...).
+absl::StatusOr<DistEnv> DistEnvFromEnvironment();
+
+// The same checks on an explicit value.
+absl::Status ValidateDistEnv(const DistEnv& env);
+
+class Communicator {
+ public:
+  // Rendezvous at MASTER_ADDR:MASTER_PORT (rank 0 hosts the store; a port of
+  // 0 on rank 0 picks a free one, see port()) and a Gloo group over it.
+  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const DistEnv& env,
+                                                               std::chrono::milliseconds timeout);
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  int rank() const { return rank_; }
+  int world_size() const { return world_size_; }
+  // The store's port (the one chosen when rank 0 asked for port 0).
+  int port() const;
+
+  // Overwrites each tensor (contiguous, CPU) with rank 0's values.
+  absl::Status Broadcast(std::vector<at::Tensor>& tensors);
+  // Sums `t` (contiguous, CPU) over the ranks, in place.
+  absl::Status AllReduceSum(at::Tensor& t);
+  absl::Status Barrier();
+
+ private:
+  struct Impl;
+  Communicator(int rank, int world_size, std::unique_ptr<Impl> impl);
+  int rank_;
+  int world_size_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spat
+
+#endif  // SPAT_SPAT_DISTRIBUTED_H_
