@@ -7,6 +7,7 @@
 // "threads", "iters", "img_per_s", "ms_per_step"}. The first (warm-up) step is
 // not timed.
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
 #include <torch/torch.h>
 
@@ -32,6 +33,7 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(bool, profile, false,
           "after the timed steps, profile 2 more and print self time per op and scope");
 ABSL_FLAG(bool, channels_last, false, "NHWC memory format for inputs and conv weights");
+ABSL_FLAG(bool, bf16, false, "bfloat16 CPU autocast for forward passes (AVX512-BF16 CPUs)");
 
 int main(int argc, char** argv) {
   spat::ParseCommandLineOrExit(argc, argv);
@@ -78,6 +80,10 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_channels_last)) {
     spat::models::ToChannelsLast(**model);
     x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  if (absl::GetFlag(FLAGS_bf16)) {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
   }
   auto step = [&] {
     at::Tensor loss;

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -293,6 +294,35 @@ absl::Status AverageGradients(Communicator& comm, models::Classifier& model, dou
   return absl::OkStatus();
 }
 
+// bfloat16 CPU autocast while alive (config.bf16); a no-op when off.
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+};
+
+bool CpuHasAvx512Bf16() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("flags", 0) == 0) return line.find("avx512_bf16") != std::string::npos;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume,
@@ -443,6 +473,12 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                   : "");
   }
 
+  if (log && c.bf16()) {
+    *log << "bf16: training forward passes under bfloat16 autocast"
+         << (CpuHasAvx512Bf16() ? "\n"
+                                : " (warning: this CPU lacks AVX512-BF16; expect it slower "
+                                  "than fp32)\n");
+  }
   const bool tty = log == &std::cerr && ::isatty(2);
   for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
     ctx.epoch = epoch;
@@ -470,7 +506,11 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
       opt.ZeroGrad();
       double lv = 0;
       if (n > 0) {
-        at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
+        at::Tensor loss;
+        {
+          Bf16Autocast autocast(c.bf16());
+          loss = method->Loss(*model, batch.x, batch.y, ctx).to(at::kFloat);
+        }
         lv = loss.item<double>();
         if (!std::isfinite(lv)) {
           return absl::InternalError(absl::StrFormat(

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -98,6 +99,25 @@ TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
   ASSERT_EQ(ca->size(), cb->size());
   for (size_t i = 0; i < ca->size(); ++i) {
     EXPECT_TRUE(torch::equal((*ca)[i].second, (*cb)[i].second)) << (*ca)[i].first;
+  }
+}
+
+// bf16 autocast (opt-in) trains: finite losses, fp32 weights that differ
+// from the fp32 run's, and the checkpoint stays fp32.
+TEST(Trainer, Bf16AutocastTrainsAndKeepsFp32Weights) {
+  TrainConfig c = Tiny("spat", Tmp("bf16"), 1);
+  c.set_bf16(true);
+  absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->epochs.size(), 1u);
+  EXPECT_TRUE(std::isfinite(s->epochs[0].loss));
+  absl::StatusOr<TrainSummary> f = Train(Tiny("spat", Tmp("fp32"), 1), nullptr);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_NE(s->epochs[0].loss, f->epochs[0].loss) << "autocast had no effect";
+  absl::StatusOr<models::StateDict> w = models::LoadStateDict(Tmp("bf16") + "/checkpoint.pt");
+  ASSERT_TRUE(w.ok()) << w.status();
+  for (const auto& [name, t] : *w) {
+    if (t.is_floating_point()) EXPECT_EQ(t.scalar_type(), at::kFloat) << name;
   }
 }
 
