@@ -18,7 +18,7 @@ args=(--dataset=synthetic_cifar10 --model=lenet5 --method="${METHOD:-spat}" --tr
 delays=(0.2 1.1 0.45 1.7 0.8 0.35 1.3 0.9 0.6 1.5 0.25 1.0 0.7 1.2 0.5 2.0 0.3 1.4 0.85 1.1)
 kills=0
 finished=0
-for d in "${delays[@]}" 5 10 20 40; do
+for d in "${delays[@]}" 5 10 20; do
   resume=()
   [ -f "$tmp/part/train_state.pt" ] && resume=(--resume)
   "$train" "${args[@]}" --out_dir="$tmp/part" "${resume[@]}" > /dev/null 2>> "$tmp/part.log" &
@@ -36,7 +36,14 @@ for d in "${delays[@]}" 5 10 20 40; do
     break
   fi
 done
-[ "$finished" = 1 ] || { echo "FAIL: the run never finished"; exit 1; }
+if [ "$finished" != 1 ]; then
+  # A slow machine (or a sanitizer build) outlasts the schedule: finish
+  # without killing.
+  resume=()
+  [ -f "$tmp/part/train_state.pt" ] && resume=(--resume)
+  "$train" "${args[@]}" --out_dir="$tmp/part" "${resume[@]}" > /dev/null 2>> "$tmp/part.log" ||
+    { echo "FAIL: the final resumed run failed"; tail -5 "$tmp/part.log"; exit 1; }
+fi
 (( kills >= 5 )) || { echo "FAIL: only $kills kills landed; the schedule is too slow for this machine"; exit 1; }
 if ! cmp "$tmp/full/checkpoint.pt" "$tmp/part/checkpoint.pt"; then
   echo "FAIL: after $kills SIGKILLs the resumed checkpoint differs from the uninterrupted run's"

@@ -489,9 +489,12 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     const Clock::time_point t0 = Clock::now();
     Clock::time_point last_print = t0;
     double loss_sum = 0;
+    double data_seconds = 0;  // batch assembly and augmentation
     int64_t seen = 0;
     for (int64_t b = 0; b < nb; ++b) {
+      const Clock::time_point before_data = Clock::now();
       data::Batch batch = loader.Get(b);
+      data_seconds += Seconds(before_data, Clock::now());
       if (comm != nullptr) {
         // This rank's contiguous share of the global batch.
         const int64_t len = batch.y.size(0);
@@ -562,9 +565,11 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     summary.clean_accuracy = ev.clean;
     summary.pgd_accuracy = ev.adversarial;
     if (log) {
-      *log << absl::StrFormat("\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s)\n",
+      *log << absl::StrFormat("\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s, "
+                              "data loading %.1f%%)\n",
                               rec.epoch, rec.loss, rec.clean, c.eval_attack().name(),
-                              c.eval_attack().num_steps(), rec.pgd, rec.seconds, rec.img_per_s);
+                              c.eval_attack().num_steps(), rec.pgd, rec.seconds, rec.img_per_s,
+                              100 * data_seconds / std::max(rec.seconds, 1e-9));
     }
 
     if (!lead) {

@@ -117,7 +117,9 @@ TEST(Trainer, Bf16AutocastTrainsAndKeepsFp32Weights) {
   absl::StatusOr<models::StateDict> w = models::LoadStateDict(Tmp("bf16") + "/checkpoint.pt");
   ASSERT_TRUE(w.ok()) << w.status();
   for (const auto& [name, t] : *w) {
-    if (t.is_floating_point()) EXPECT_EQ(t.scalar_type(), at::kFloat) << name;
+    if (t.is_floating_point()) {
+      EXPECT_EQ(t.scalar_type(), at::kFloat) << name;
+    }
   }
 }
 
