@@ -1,5 +1,7 @@
 #include "attacks/pgd.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -78,7 +80,19 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
     {
       RECORD_USER_SCOPE("spat.attack");
       at::AutoGradMode enable(true);
-      at::Tensor logits = forward(xa);
+      at::Tensor logits;
+      if (options.bf16) {
+        const bool was = at::autocast::is_cpu_enabled();
+        const at::ScalarType dtype = at::autocast::get_autocast_cpu_dtype();
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::set_cpu_enabled(true);
+        logits = forward(xa).to(at::kFloat);
+        at::autocast::set_cpu_enabled(was);
+        at::autocast::set_autocast_cpu_dtype(dtype);
+        if (!was) at::autocast::clear_cache();
+      } else {
+        logits = forward(xa);
+      }
       if (observer) observer(step, logits.detach());
       grad = InputGradient(loss(logits).sum(), xa);
     }

@@ -32,6 +32,9 @@ struct PgdOptions {
   double start_std = 0.001;
   // Momentum decay of MIM (Dong et al.); 0 is plain PGD.
   double momentum = 0.0;
+  // Forward passes (and so their backward) under bfloat16 CPU autocast; the
+  // loss, the step and x' stay fp32. Training's opt-in --bf16.
+  bool bf16 = false;
 };
 
 // logits = forward(x): [B, ...] -> [B, C].

@@ -7,7 +7,6 @@
 // "threads", "iters", "img_per_s", "ms_per_step"}. The first (warm-up) step is
 // not timed.
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
 #include <torch/torch.h>
 
@@ -33,7 +32,7 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(bool, profile, false,
           "after the timed steps, profile 2 more and print self time per op and scope");
 ABSL_FLAG(bool, channels_last, false, "NHWC memory format for inputs and conv weights");
-ABSL_FLAG(bool, bf16, false, "bfloat16 CPU autocast for forward passes (AVX512-BF16 CPUs)");
+ABSL_FLAG(bool, bf16, false, "bfloat16 CPU autocast for the inner attack's forward passes (AVX512-BF16 CPUs)");
 
 int main(int argc, char** argv) {
   spat::ParseCommandLineOrExit(argc, argv);
@@ -65,7 +64,8 @@ int main(int argc, char** argv) {
   o.lambda = spat::DefaultLambda(o.name);
   o.attack = {.epsilon = mnist ? 0.3 : 8.0 / 255,
               .step_size = mnist ? 0.01 : 2.0 / 255,
-              .num_steps = absl::GetFlag(FLAGS_num_steps)};
+              .num_steps = absl::GetFlag(FLAGS_num_steps),
+              .bf16 = absl::GetFlag(FLAGS_bf16)};
   o.make_model = [spec] { return *spat::models::CreateModel(spec); };
   auto method = spat::MakeMethod(o);
   if (!method.ok()) {
@@ -80,10 +80,6 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_channels_last)) {
     spat::models::ToChannelsLast(**model);
     x = x.contiguous(at::MemoryFormat::ChannelsLast);
-  }
-  if (absl::GetFlag(FLAGS_bf16)) {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
   }
   auto step = [&] {
     at::Tensor loss;

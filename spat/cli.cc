@@ -1,5 +1,7 @@
 #include "spat/cli.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -52,7 +54,16 @@ void Check(int* i, int argc, char** argv) {
 
 }  // namespace
 
+void TuneAllocator() {
+  const char* keep = std::getenv("SPAT_DEFAULT_MALLOC");
+  if (keep != nullptr && std::string(keep) == "1") return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
+
 std::vector<char*> ParseCommandLineOrExit(int argc, char** argv) {
+  TuneAllocator();
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     if (arg == "--") break;

@@ -14,7 +14,16 @@
 
 namespace spat {
 
+// Also tunes glibc malloc for tensor workloads (see TuneAllocator).
 std::vector<char*> ParseCommandLineOrExit(int argc, char** argv);
+
+// Keeps freed tensor buffers (up to 32 MiB each) in the heap for reuse
+// instead of returning them to the kernel: glibc's default serves every
+// large tensor with a fresh mmap, whose pages the kernel faults in and zeroes
+// again on every training step (~300k page faults and a fifth of the CPU
+// time of a SmallCNN SPAT step on the 2-core machine; 80k and ~15% more img/s
+// with this; docs/performance.md). SPAT_DEFAULT_MALLOC=1 leaves glibc as is.
+void TuneAllocator();
 
 }  // namespace spat
 

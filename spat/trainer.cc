@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -294,26 +293,6 @@ absl::Status AverageGradients(Communicator& comm, models::Classifier& model, dou
   return absl::OkStatus();
 }
 
-// bfloat16 CPU autocast while alive (config.bf16); a no-op when off.
-class Bf16Autocast {
- public:
-  explicit Bf16Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
-  ~Bf16Autocast() {
-    if (!on_) return;
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
- private:
-  bool on_;
-};
-
 bool CpuHasAvx512Bf16() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -374,6 +353,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   mo.attack.step_size = c.train_attack().step_size();
   mo.attack.num_steps = c.train_attack().num_steps();
   mo.attack.norm = c.train_attack().norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
+  mo.attack.bf16 = c.bf16();
   // random_start = false: every method's inner attack starts at x.
   if (!c.train_attack().random_start()) mo.attack.start = attacks::StartMode::kNone;
   mo.make_model = [mspec]() { return *models::CreateModel(mspec); };
@@ -474,7 +454,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   }
 
   if (log && c.bf16()) {
-    *log << "bf16: training forward passes under bfloat16 autocast"
+    *log << "bf16: the inner attack's forward passes under bfloat16 autocast"
          << (CpuHasAvx512Bf16() ? "\n"
                                 : " (warning: this CPU lacks AVX512-BF16; expect it slower "
                                   "than fp32)\n");
@@ -509,11 +489,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
       opt.ZeroGrad();
       double lv = 0;
       if (n > 0) {
-        at::Tensor loss;
-        {
-          Bf16Autocast autocast(c.bf16());
-          loss = method->Loss(*model, batch.x, batch.y, ctx).to(at::kFloat);
-        }
+        at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
         lv = loss.item<double>();
         if (!std::isfinite(lv)) {
           return absl::InternalError(absl::StrFormat(
