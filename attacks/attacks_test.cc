@@ -1,4 +1,5 @@
 // Properties of the attack suite on random and trained models.
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "attacks/fab.h"
 #include "attacks/pgd.h"
 #include "attacks/square.h"
+
 #include "gtest/gtest.h"
 
 namespace spat::attacks {
@@ -160,6 +162,34 @@ TEST(Attacks, EveryAttackStaysInTheBallOnRandomAndTrainedModels) {
                          .square_queries = 50, .num_targets = 3};
     ExpectInBall(RunAutoAttack(f, d.x, d.y, ao, nullptr).x_adv, d.x, eps, "aa");
   }
+}
+
+// PGD with its forward passes under bfloat16 autocast (training's --bf16):
+// x' stays fp32 and in the ball, and on a trained model it is about as
+// strong as fp32 PGD; autocast is off again afterwards.
+TEST(Pgd, Bf16ForwardStaysInTheBallAndKeepsItsStrength) {
+  Toy d = MakeData(64, 2);
+  auto trained = TrainedMlp();
+  ForwardFn f = Fn(trained);
+  AdvLossFn ce = [&](const at::Tensor& z) { return CrossEntropyPerExample(z, d.y); };
+  const double eps = 0.5;  // large enough to break the toy model
+  const PgdOptions o{.epsilon = eps, .step_size = eps / 4, .num_steps = 10,
+                     .start = StartMode::kNone};
+  PgdOptions ob = o;
+  ob.bf16 = true;
+  at::Generator g1 = at::detail::createCPUGenerator(0), g2 = at::detail::createCPUGenerator(0);
+  const at::Tensor adv32 = Pgd(f, d.x, ce, o, g1);
+  const at::Tensor adv16 = Pgd(f, d.x, ce, ob, g2);
+  EXPECT_EQ(adv16.scalar_type(), at::kFloat);
+  ExpectInBall(adv16, d.x, eps, "pgd-bf16");
+  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  at::NoGradGuard no_grad;
+  const double acc32 = f(adv32).argmax(1).eq(d.y).to(at::kFloat).mean().item<double>();
+  const double acc16 = f(adv16).argmax(1).eq(d.y).to(at::kFloat).mean().item<double>();
+  const double clean = f(d.x).argmax(1).eq(d.y).to(at::kFloat).mean().item<double>();
+  ASSERT_LT(acc32, clean - 0.3) << "the toy model is too robust for this test";
+  EXPECT_LT(acc16, clean - 0.3) << "bf16 PGD barely attacks";
+  EXPECT_NEAR(acc16, acc32, 0.1);
 }
 
 TEST(AutoAttack, NeverTouchesPointsItWasNotAskedToAttackAndIsReproducible) {
