@@ -19,6 +19,29 @@ at::Tensor PerExampleNorm(const at::Tensor& t, double p) {
 
 at::Tensor L2Norm(const at::Tensor& t) { return PerExampleNorm(t, 2); }
 
+// bfloat16 CPU autocast while alive; restores the thread's previous autocast
+// state, also when the forward pass throws.
+class Bf16Autocast {
+ public:
+  Bf16Autocast()
+      : was_enabled_(at::autocast::is_cpu_enabled()),
+        was_dtype_(at::autocast::get_autocast_cpu_dtype()) {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+  ~Bf16Autocast() {
+    at::autocast::set_cpu_enabled(was_enabled_);
+    at::autocast::set_autocast_cpu_dtype(was_dtype_);
+    if (!was_enabled_) at::autocast::clear_cache();
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool was_enabled_;
+  at::ScalarType was_dtype_;
+};
+
 }  // namespace
 
 at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf) {
@@ -74,6 +97,11 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
     x_adv = Project(x_adv, x0, eps, options.norm);
   }
   at::Tensor velocity, lo, hi;
+  if (options.norm == Norm::kLinf) {
+    // The l-inf ball intersected with the [0, 1] box.
+    lo = (x0 - eps).clamp_min_(0.0);
+    hi = (x0 + eps).clamp_max_(1.0);
+  }
   for (int step = 0; step < options.num_steps; ++step) {
     at::Tensor xa = x_adv.detach().requires_grad_(true);
     at::Tensor grad;
@@ -82,14 +110,8 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
       at::AutoGradMode enable(true);
       at::Tensor logits;
       if (options.bf16) {
-        const bool was = at::autocast::is_cpu_enabled();
-        const at::ScalarType dtype = at::autocast::get_autocast_cpu_dtype();
-        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-        at::autocast::set_cpu_enabled(true);
+        Bf16Autocast autocast;
         logits = forward(xa).to(at::kFloat);
-        at::autocast::set_cpu_enabled(was);
-        at::autocast::set_autocast_cpu_dtype(dtype);
-        if (!was) at::autocast::clear_cache();
       } else {
         logits = forward(xa);
       }
@@ -105,12 +127,7 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
       grad = velocity;
     }
     if (options.norm == Norm::kLinf) {
-      // In place: x' <- clamp(x' + a * sign(g), max(x - eps, 0), min(x + eps, 1)),
-      // the l-inf ball intersected with the box, bounds computed once.
-      if (!lo.defined()) {
-        lo = (x0 - eps).clamp_min_(0.0);
-        hi = (x0 + eps).clamp_max_(1.0);
-      }
+      // In place: x' <- clamp(x' + a * sign(g), lo, hi).
       // (Not grad.sign_(): autograd may hand back an expanded tensor, and
       // MIM's grad is its velocity, which must survive the step.)
       x_adv.add_(grad.sign(), options.step_size);

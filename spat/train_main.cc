@@ -70,7 +70,7 @@ ABSL_FLAG(absl::optional<bool>, use_nce, absl::nullopt, "SPAT ablation: NCE head
 ABSL_FLAG(absl::optional<int>, threads, absl::nullopt, "intra-op threads (0: all cores)");
 ABSL_FLAG(absl::optional<std::string>, out_dir, absl::nullopt, "output directory");
 ABSL_FLAG(absl::optional<bool>, bf16, absl::nullopt,
-          "opt-in bfloat16 autocast for the training forward passes (AVX512-BF16 CPUs)");
+          "opt-in bfloat16 autocast for the inner attack's forward passes (AVX512-BF16 CPUs)");
 ABSL_FLAG(bool, resume, false, "continue the run in --out_dir from its last finished epoch");
 ABSL_FLAG(int, collective_timeout_s, 1800,
           "data-parallel runs (WORLD_SIZE > 1): seconds a rank waits for the others "

@@ -253,10 +253,14 @@ absl::Status BroadcastFromRankZero(Communicator& comm, const std::vector<at::Ten
   return absl::OkStatus();
 }
 
-std::vector<at::Tensor> Buffers(models::Classifier& model) {
-  std::vector<at::Tensor> out;
-  for (const at::Tensor& b : model.buffers()) out.push_back(b);
-  return out;
+// Rank 0's evaluation of the epoch, on every rank (rank 0 sends, the others
+// receive).
+absl::Status ShareEvalResult(Communicator& comm, EvalResult* ev) {
+  std::vector<at::Tensor> one{at::tensor({ev->clean, ev->adversarial}, at::kDouble)};
+  SPAT_RETURN_IF_ERROR(comm.Broadcast(one));
+  ev->clean = one[0][0].item<double>();
+  ev->adversarial = one[0][1].item<double>();
+  return absl::OkStatus();
 }
 
 // Replaces every parameter's gradient (a mean over this rank's `n_local`
@@ -431,13 +435,13 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   if (comm != nullptr) {
     // Every rank starts from rank 0's parameters and buffers.
     std::vector<at::Tensor> all = model->parameters();
-    for (const at::Tensor& b : Buffers(*model)) all.push_back(b);
+    for (const at::Tensor& b : model->buffers()) all.push_back(b);
     SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*comm, all));
   }
   // Floating buffers (BatchNorm statistics) follow rank 0 before every step,
   // as torch's DistributedDataParallel does: the attack runs in eval mode.
   std::vector<at::Tensor> float_buffers;
-  for (const at::Tensor& b : Buffers(*model)) {
+  for (const at::Tensor& b : model->buffers()) {
     if (b.is_floating_point()) float_buffers.push_back(b);
   }
 
@@ -493,10 +497,9 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
         lv = loss.item<double>();
         if (!std::isfinite(lv)) {
           return absl::InternalError(absl::StrFormat(
-              "%sloss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
+              "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
               "in %s is kept). Lower --lr or check the data.",
-              world > 1 ? absl::StrCat("rank ", rank, ": ") : "", lv, epoch + 1, b + 1,
-              c.out_dir()));
+              lv, epoch + 1, b + 1, c.out_dir()));
         }
         loss.backward();
       }
@@ -550,11 +553,9 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
 
     if (!lead) {
       // Rank 0 evaluates, writes DIR/* and then shares the epoch's results.
-      at::Tensor r = at::zeros({2}, at::kFloat);
-      std::vector<at::Tensor> one{r};
-      SPAT_RETURN_IF_ERROR(comm->Broadcast(one));
-      summary.epochs.back().clean = summary.clean_accuracy = one[0][0].item<double>();
-      summary.epochs.back().pgd = summary.pgd_accuracy = one[0][1].item<double>();
+      SPAT_RETURN_IF_ERROR(ShareEvalResult(*comm, &ev));
+      summary.epochs.back().clean = summary.clean_accuracy = ev.clean;
+      summary.epochs.back().pgd = summary.pgd_accuracy = ev.adversarial;
       continue;
     }
     // Persist: checkpoint, then resumable state, then metrics (each atomic).
@@ -576,11 +577,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_path));
     SPAT_RETURN_IF_ERROR(
         WriteFileAtomically(metrics_path, MetricsJson(c, summary, c.threads(), world)));
-    if (comm != nullptr) {
-      std::vector<at::Tensor> one{at::tensor({static_cast<float>(ev.clean),
-                                              static_cast<float>(ev.adversarial)})};
-      SPAT_RETURN_IF_ERROR(comm->Broadcast(one));
-    }
+    if (comm != nullptr) SPAT_RETURN_IF_ERROR(ShareEvalResult(*comm, &ev));
   }
   if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*model);
   return summary;

@@ -16,13 +16,14 @@ Needs Debian's python3-torch (apt-get install python3-torch); tools that call
 it skip when it is absent.
 """
 import argparse
-import collections
 import json
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import torch_eval  # tools/, the script's own directory
 
 
 class NceHead(nn.Module):
@@ -39,23 +40,17 @@ class NceHead(nn.Module):
 
 
 class SmallCNN(nn.Module):
+    """The reference SmallCNN of tools/torch_eval.py, with the NCE head above."""
+
     def __init__(self):
         super().__init__()
-        self.features = nn.Sequential(collections.OrderedDict([
-            ('conv1', nn.Conv2d(1, 32, 3)), ('relu1', nn.ReLU()),
-            ('conv2', nn.Conv2d(32, 32, 3)), ('relu2', nn.ReLU()),
-            ('maxpool1', nn.MaxPool2d(2, 2)),
-            ('conv3', nn.Conv2d(32, 64, 3)), ('relu3', nn.ReLU()),
-            ('conv4', nn.Conv2d(64, 64, 3)), ('relu4', nn.ReLU()),
-            ('maxpool2', nn.MaxPool2d(2, 2))]))
-        self.fc1 = nn.Linear(1024, 200)
-        self.fc2 = nn.Linear(200, 200)
+        self.body = torch_eval.SmallCNN()  # its fc3 is left unused
         self.head = NceHead(200, 10)
         self.shape = (1, 28, 28)
 
     def embed(self, x):
-        z = self.features(x).flatten(1)
-        return F.relu(self.fc2(F.relu(self.fc1(z))))
+        z = self.body.feature_extractor(x).flatten(1)
+        return F.relu(self.body.fc2(F.relu(self.body.fc1(z))))
 
 
 class BasicBlock(nn.Module):
