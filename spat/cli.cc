@@ -1,5 +1,6 @@
 #include "spat/cli.h"
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cstdlib>
@@ -62,8 +63,19 @@ void TuneAllocator() {
   mallopt(M_TOP_PAD, 64 << 20);
 }
 
+void TuneBlas() {
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
+  // Looked up, not linked: LibTorch loads OpenBLAS when Debian's BLAS is
+  // OpenBLAS; with another BLAS there is nothing to do.
+  using SetThreads = void (*)(int);
+  auto set_threads =
+      reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set_threads != nullptr) set_threads(1);
+}
+
 std::vector<char*> ParseCommandLineOrExit(int argc, char** argv) {
   TuneAllocator();
+  TuneBlas();
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     if (arg == "--") break;

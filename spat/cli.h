@@ -14,7 +14,8 @@
 
 namespace spat {
 
-// Also tunes glibc malloc for tensor workloads (see TuneAllocator).
+// Also tunes glibc malloc and OpenBLAS for tensor workloads (see TuneAllocator
+// and TuneBlas).
 std::vector<char*> ParseCommandLineOrExit(int argc, char** argv);
 
 // Keeps freed tensor buffers (up to 32 MiB each) in the heap for reuse
@@ -24,6 +25,14 @@ std::vector<char*> ParseCommandLineOrExit(int argc, char** argv);
 // time of a SmallCNN SPAT step on the 2-core machine; 80k and ~15% more img/s
 // with this; docs/performance.md). SPAT_DEFAULT_MALLOC=1 leaves glibc as is.
 void TuneAllocator();
+
+// Runs OpenBLAS single-threaded, unless OPENBLAS_NUM_THREADS is set. Debian's
+// OpenBLAS (libopenblas0-pthread) keeps its own pool of threads, which spin
+// after every GEMM and so take cores from LibTorch's OpenMP threads running
+// the next convolution; the GEMMs here (linear layers, a few MFLOP) gain
+// little from a second thread. A SmallCNN SPAT step on the 2-core machine:
+// 224-266 -> 311-314 img/s (docs/performance.md).
+void TuneBlas();
 
 }  // namespace spat
 
