@@ -31,7 +31,8 @@ ABSL_FLAG(int, iters, 8, "timed training steps");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(bool, profile, false,
           "after the timed steps, profile 2 more and print self time per op and scope");
-ABSL_FLAG(bool, channels_last, false, "NHWC memory format for inputs and conv weights");
+ABSL_FLAG(bool, channels_last, true,
+          "NHWC memory format for inputs and conv weights (the trainer's default)");
 ABSL_FLAG(bool, bf16, false, "bfloat16 CPU autocast for the inner attack's forward passes (AVX512-BF16 CPUs)");
 
 int main(int argc, char** argv) {

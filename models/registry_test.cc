@@ -31,6 +31,32 @@ TEST(Registry, BuildsEveryKnownModelWithBothHeads) {
   }
 }
 
+TEST(Registry, ChannelsLastKeepsEveryModelsFunction) {
+  // NHWC conv weights (the trainer's default) change the layout, not the
+  // function: same logits up to rounding, and conv outputs come out NHWC.
+  for (const std::string& name : KnownModels()) {
+    const bool cifar = name != "small_cnn" && name != "lenet5";
+    ModelSpec spec{name, 10, cifar ? 3 : 1, cifar ? 32 : 28, {HeadType::kLinear, 5.0}};
+    torch::manual_seed(3);
+    std::shared_ptr<Classifier> m = *CreateModel(spec);
+    m->eval();
+    torch::NoGradGuard no_grad;
+    at::Tensor x = torch::rand({4, spec.in_channels, spec.image_size, spec.image_size});
+    at::Tensor before = m->forward(x);
+    ToChannelsLast(*m);
+    int convs = 0;
+    for (const at::Tensor& p : m->parameters()) {
+      if (p.dim() != 4) continue;
+      ++convs;
+      EXPECT_TRUE(p.is_contiguous(at::MemoryFormat::ChannelsLast)) << name;
+    }
+    EXPECT_GE(convs, 2) << name;
+    at::Tensor after = m->forward(x);
+    EXPECT_TRUE(at::allclose(before, after, 1e-4, 1e-5))
+        << name << ": " << (before - after).abs().max().item<double>();
+  }
+}
+
 TEST(Registry, UnknownNameListsKnownModels) {
   absl::StatusOr<std::shared_ptr<Classifier>> m = CreateModel({.name = "vgg16"});
   ASSERT_FALSE(m.ok());

@@ -71,6 +71,8 @@ ABSL_FLAG(absl::optional<int>, threads, absl::nullopt, "intra-op threads (0: all
 ABSL_FLAG(absl::optional<std::string>, out_dir, absl::nullopt, "output directory");
 ABSL_FLAG(absl::optional<bool>, bf16, absl::nullopt,
           "opt-in bfloat16 autocast for the inner attack's forward passes (AVX512-BF16 CPUs)");
+ABSL_FLAG(absl::optional<bool>, channels_last, absl::nullopt,
+          "NHWC convolution weights and activations (default true; false: NCHW)");
 ABSL_FLAG(bool, resume, false, "continue the run in --out_dir from its last finished epoch");
 ABSL_FLAG(int, collective_timeout_s, 1800,
           "data-parallel runs (WORLD_SIZE > 1): seconds a rank waits for the others "
@@ -184,6 +186,7 @@ int main(int argc, char** argv) {
   Override(FLAGS_seed, [&](uint64_t v) { config.set_seed(v); });
   Override(FLAGS_threads, [&](int v) { config.set_threads(v); });
   Override(FLAGS_bf16, [&](bool v) { config.set_bf16(v); });
+  Override(FLAGS_channels_last, [&](bool v) { config.set_channels_last(v); });
   Override(FLAGS_out_dir, [&](const std::string& v) { config.set_out_dir(UserPath(v)); });
   if (config.out_dir().empty()) {
     std::cerr << "error: --out_dir is required (where checkpoint.pt and metrics.json go)\n";

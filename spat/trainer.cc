@@ -345,6 +345,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                 c.method().s()};
   torch::manual_seed(c.seed());  // initialization and dropout
   SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(mspec));
+  if (c.channels_last()) models::ToChannelsLast(*model);
   // Other ranks draw their own dropout masks and attack starts.
   if (rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rank));
 
@@ -360,7 +361,11 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   mo.attack.bf16 = c.bf16();
   // random_start = false: every method's inner attack starts at x.
   if (!c.train_attack().random_start()) mo.attack.start = attacks::StartMode::kNone;
-  mo.make_model = [mspec]() { return *models::CreateModel(mspec); };
+  mo.make_model = [mspec, nhwc = c.channels_last()]() {
+    std::shared_ptr<models::Classifier> m = *models::CreateModel(mspec);
+    if (nhwc) models::ToChannelsLast(*m);
+    return m;
+  };
   SPAT_ASSIGN_OR_RETURN(std::unique_ptr<TrainingMethod> method, MakeMethod(mo));
 
   Sgd opt(model->named_parameters(),

@@ -123,6 +123,33 @@ TEST(Trainer, Bf16AutocastTrainsAndKeepsFp32Weights) {
   }
 }
 
+TEST(Trainer, ChannelsLastTrainsTheSameModelAndWritesNchwCheckpoints) {
+  // The default NHWC layout changes only the order of float operations
+  // inside oneDNN: the trained weights agree with an NCHW run up to rounding,
+  // and the checkpoint holds plain contiguous NCHW tensors.
+  TrainConfig nhwc = Tiny("trades", Tmp("nhwc"), 1);
+  ASSERT_TRUE(nhwc.channels_last());  // the default
+  TrainConfig nchw = Tiny("trades", Tmp("nchw"), 1);
+  nchw.set_channels_last(false);
+  nhwc.mutable_train_attack()->set_random_start(false);
+  nchw.mutable_train_attack()->set_random_start(false);
+  ASSERT_TRUE(Train(nhwc, nullptr).ok());
+  ASSERT_TRUE(Train(nchw, nullptr).ok());
+  auto a = *models::LoadStateDict(Tmp("nhwc") + "/checkpoint.pt");
+  auto b = *models::LoadStateDict(Tmp("nchw") + "/checkpoint.pt");
+  ASSERT_EQ(a.size(), b.size());
+  int convs = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(a[i].second.is_contiguous()) << a[i].first;
+    if (a[i].second.dim() == 4) ++convs;
+    EXPECT_TRUE(at::allclose(a[i].second, b[i].second, /*rtol=*/1e-3, /*atol=*/1e-4))
+        << a[i].first << " differs by "
+        << (a[i].second - b[i].second).abs().max().item<double>();
+  }
+  EXPECT_GE(convs, 2);
+}
+
 TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
   // SEAT also checks that its EMA model (what checkpoint.pt holds) is resumed.
   for (const std::string method : {"spat", "seat"}) {
