@@ -25,10 +25,7 @@ struct AutoAttackOptions {
   int fab_iters = 100;
   int square_queries = 5000;
   int num_targets = 9;
-  // Points attacked at once. 128 keeps a SmallCNN's activations near the
-  // cache: PGD-20 on 1,000 MNIST points 4.7 s at 128 vs 17.0 s at 500, and
-  // AutoAttack 36.0 s vs 42.4 s (2-core machine, docs/performance.md).
-  int64_t batch_size = 128;
+  int64_t batch_size = kAttackBatchSize;
   uint64_t seed = 0;
   // Run only these components, in the standard order (empty: all four).
   std::vector<std::string> components = {};

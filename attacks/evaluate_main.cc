@@ -43,8 +43,8 @@ ABSL_FLAG(std::string, out, "", "JSON output file (optional)");
 ABSL_FLAG(std::string, source_checkpoint, "", "source model for transfer_* attacks");
 ABSL_FLAG(std::string, source_model, "", "architecture of --source_checkpoint "
           "(default: lenet5 for MNIST-like data, resnet101 otherwise)");
-ABSL_FLAG(int64_t, batch_size, 128,
-          "points attacked at once (128 was fastest on the 2-core machine)");
+ABSL_FLAG(int64_t, batch_size, spat::attacks::kAttackBatchSize,
+          "points attacked at once (the default was fastest on the 2-core machine)");
 ABSL_FLAG(uint64_t, seed, 0, "random seed");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(int, apgd_iters, 100, "APGD iterations (reference: 100)");

@@ -50,10 +50,7 @@ absl::StatusOr<AttackSpec> ParseAttack(const std::string& name);
 struct EvaluatorOptions {
   double epsilon = 0.3;
   double step_size = 0.0;  // 0: eps / 10
-  // Points attacked at once. 128 keeps a SmallCNN's activations near the
-  // cache: PGD-20 on 1,000 MNIST points 4.7 s at 128 vs 17.0 s at 500, and
-  // AutoAttack 36.0 s vs 42.4 s (2-core machine, docs/performance.md).
-  int64_t batch_size = 128;
+  int64_t batch_size = kAttackBatchSize;
   uint64_t seed = 0;
   int num_classes = 10;
   // AutoAttack / component budgets (the reference's by default).

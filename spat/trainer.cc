@@ -297,6 +297,15 @@ absl::Status AverageGradients(Communicator& comm, models::Classifier& model, dou
   return absl::OkStatus();
 }
 
+// The model trained (and SEAT's ensemble beside it): NHWC conv weights when
+// channels_last is set (config channels_last).
+absl::StatusOr<std::shared_ptr<models::Classifier>> CreateTrainingModel(
+    const models::ModelSpec& spec, bool channels_last) {
+  SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(spec));
+  if (channels_last) models::ToChannelsLast(*model);
+  return model;
+}
+
 bool CpuHasAvx512Bf16() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -344,8 +353,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
                                                      : models::HeadType::kLinear,
                 c.method().s()};
   torch::manual_seed(c.seed());  // initialization and dropout
-  SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(mspec));
-  if (c.channels_last()) models::ToChannelsLast(*model);
+  SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model,
+                        CreateTrainingModel(mspec, c.channels_last()));
   // Other ranks draw their own dropout masks and attack starts.
   if (rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rank));
 
@@ -362,9 +371,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   // random_start = false: every method's inner attack starts at x.
   if (!c.train_attack().random_start()) mo.attack.start = attacks::StartMode::kNone;
   mo.make_model = [mspec, nhwc = c.channels_last()]() {
-    std::shared_ptr<models::Classifier> m = *models::CreateModel(mspec);
-    if (nhwc) models::ToChannelsLast(*m);
-    return m;
+    return *CreateTrainingModel(mspec, nhwc);
   };
   SPAT_ASSIGN_OR_RETURN(std::unique_ptr<TrainingMethod> method, MakeMethod(mo));
 

@@ -30,6 +30,7 @@ fi
 bazel build //benchmarks:train_throughput 2> /dev/null
 ours=bazel-bin/benchmarks/train_throughput
 field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for r in $(seq 1 "$rounds"); do
   e=$(/usr/bin/python3 tools/eager_reference.py --model "$model" --batch 128 --steps 10 \
         --iters "$iters" --threads "$threads" | field img_per_s)
@@ -38,7 +39,6 @@ for r in $(seq 1 "$rounds"); do
         --batch 128 --steps 10 --iters "$iters" --threads "$threads" | field img_per_s)
   o=$("$ours" --method=spat --model="$model" --batch_size=128 --num_steps=10 --iters="$iters" \
         --threads="$threads" "$@" | field img_per_s)
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
   echo "round $r: $model SPAT b128 10 steps, $threads threads: ours $o img/s, eager $e img/s" \
        "(ratio $(ratio "$o" "$e")), eager+env $t img/s (ratio $(ratio "$o" "$t"))"
 done
