@@ -75,24 +75,30 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
   at::Tensor x_adv;
   {
     at::NoGradGuard no_grad;
-    switch (options.start) {
-      case StartMode::kNone:
-        x_adv = x0.clone();
-        break;
-      case StartMode::kGaussian:
-        x_adv = x0 + options.start_std * at::randn(x0.sizes(), gen, x0.options());
-        break;
-      case StartMode::kUniform:
-        if (options.norm == Norm::kLinf) {
-          x_adv = x0 + at::empty_like(x0).uniform_(-eps, eps, gen);
-        } else {
-          at::Tensor d = at::randn(x0.sizes(), gen, x0.options());
-          at::Tensor r = at::rand({x0.size(0)}, gen, x0.options());
-          std::vector<int64_t> shape(x0.dim(), 1);
-          shape[0] = x0.size(0);
-          x_adv = x0 + d / L2Norm(d) * (eps * r.view(shape));
-        }
-        break;
+    if (options.init.defined()) {
+      TORCH_CHECK(options.init.sizes() == x0.sizes(), "PGD init must have x's shape ",
+                  x0.sizes(), ", got ", options.init.sizes());
+      x_adv = options.init.detach().to(x0.options());
+    } else {
+      switch (options.start) {
+        case StartMode::kNone:
+          x_adv = x0.clone();
+          break;
+        case StartMode::kGaussian:
+          x_adv = x0 + options.start_std * at::randn(x0.sizes(), gen, x0.options());
+          break;
+        case StartMode::kUniform:
+          if (options.norm == Norm::kLinf) {
+            x_adv = x0 + at::empty_like(x0).uniform_(-eps, eps, gen);
+          } else {
+            at::Tensor d = at::randn(x0.sizes(), gen, x0.options());
+            at::Tensor r = at::rand({x0.size(0)}, gen, x0.options());
+            std::vector<int64_t> shape(x0.dim(), 1);
+            shape[0] = x0.size(0);
+            x_adv = x0 + d / L2Norm(d) * (eps * r.view(shape));
+          }
+          break;
+      }
     }
     x_adv = Project(x_adv, x0, eps, options.norm);
   }

@@ -43,6 +43,10 @@ struct PgdOptions {
   // Forward passes (and so their backward) under bfloat16 CPU autocast; the
   // loss, the step and x' stay fp32. Training's opt-in --bf16.
   bool bf16 = false;
+  // If defined ([B, C, H, W] like x): the attack starts here (projected onto
+  // the ball and [0, 1]) instead of at a `start` draw, e.g. to continue an
+  // earlier attack, or to replay a reference implementation's iterate.
+  at::Tensor init = {};
 };
 
 // logits = forward(x): [B, ...] -> [B, C].

@@ -70,6 +70,35 @@ TEST(Pgd, StaysInTheBallAndTheImageRange) {
   for (const auto& p : net->parameters()) EXPECT_FALSE(p.grad().defined());
 }
 
+// An explicit init replaces the random start: k steps from x'_j equal k
+// further steps of the same attack, and an init outside the ball is projected.
+TEST(Pgd, InitContinuesAnEarlierAttack) {
+  torch::manual_seed(3);
+  auto net = torch::nn::Sequential(torch::nn::Flatten(), torch::nn::Linear(2 * 6 * 6, 8),
+                                   torch::nn::Tanh(), torch::nn::Linear(8, 4));
+  at::Tensor x = torch::rand({16, 2, 6, 6});
+  at::Tensor y = torch::randint(0, 4, {16});
+  ForwardFn forward = [&](const at::Tensor& t) { return net->forward(t); };
+  AdvLossFn loss = [&](const at::Tensor& z) { return CrossEntropyPerExample(z, y); };
+  PgdOptions o{.epsilon = 0.1, .step_size = 0.03, .num_steps = 5,
+               .start = StartMode::kGaussian, .start_std = 0.01};
+  at::Tensor five = Pgd(forward, x, loss, o, at::detail::createCPUGenerator(4));
+  o.num_steps = 2;
+  at::Tensor two = Pgd(forward, x, loss, o, at::detail::createCPUGenerator(4));
+  PgdOptions more = o;
+  more.num_steps = 3;
+  more.init = two;
+  // (Up to the rounding of re-projecting x'_2: x + (x'_2 - x).)
+  EXPECT_TRUE(torch::allclose(Pgd(forward, x, loss, more, at::detail::createCPUGenerator(99)),
+                              five, /*rtol=*/0, /*atol=*/1e-6));
+  more.num_steps = 0;
+  more.init = x + 1.0;  // far outside the ball and the image range
+  at::Tensor projected = Pgd(forward, x, loss, more, at::detail::createCPUGenerator(5));
+  EXPECT_TRUE(torch::allclose(projected, (x + 0.1).clamp(0, 1), /*rtol=*/0, /*atol=*/1e-6));
+  more.init = torch::zeros({3, 2, 6, 6});
+  EXPECT_THROW(Pgd(forward, x, loss, more, at::detail::createCPUGenerator(5)), c10::Error);
+}
+
 TEST(Pgd, IncreasesTheLossAndMomentumVariantWorks) {
   torch::manual_seed(2);
   auto net = torch::nn::Sequential(torch::nn::Flatten(), torch::nn::Linear(64, 10));

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -165,14 +166,20 @@ TEST(Communicator, AMissingRankIsAnErrorNotAHang) {
 TEST(Communicator, APeerThatExitsFailsTheCollectiveOnTheOthers) {
   const int port = FreePort();
   absl::Status st0;
+  // Rank 1 leaves only once rank 0 has finished connecting too: leaving
+  // earlier fails rank 0's rendezvous instead (seen on a loaded machine).
+  std::promise<void> rank0_connected;
+  std::shared_future<void> rank0_ready = rank0_connected.get_future().share();
   std::thread t1([&] {
     auto comm = Communicator::Connect(Env(1, 2, port), seconds(30));
     ASSERT_TRUE(comm.ok()) << comm.status();
+    rank0_ready.wait_for(seconds(60));
     // Rank 1 leaves without taking part in the all-reduce.
   });
-  auto comm = Communicator::Connect(Env(0, 2, port), seconds(3));
-  ASSERT_TRUE(comm.ok()) << comm.status();
+  auto comm = Communicator::Connect(Env(0, 2, port), seconds(30));
+  rank0_connected.set_value();
   t1.join();
+  ASSERT_TRUE(comm.ok()) << comm.status();
   at::Tensor t = at::ones({4});
   st0 = (*comm)->AllReduceSum(t);
   EXPECT_FALSE(st0.ok());

@@ -67,6 +67,8 @@ ABSL_FLAG(absl::optional<double>, lambda, absl::nullopt,
 ABSL_FLAG(absl::optional<bool>, sp_acc, absl::nullopt, "SPAT ablation: self-paced gains in L_acc");
 ABSL_FLAG(absl::optional<bool>, sp_rob, absl::nullopt, "SPAT ablation: self-paced term in L_rob");
 ABSL_FLAG(absl::optional<bool>, use_nce, absl::nullopt, "SPAT ablation: NCE head (false: CE)");
+ABSL_FLAG(absl::optional<bool>, detach_gains, absl::nullopt,
+          "SPAT: no gradient through the gains g of eq. (11) (default false: the authors' script)");
 ABSL_FLAG(absl::optional<int>, threads, absl::nullopt, "intra-op threads (0: all cores)");
 ABSL_FLAG(absl::optional<std::string>, out_dir, absl::nullopt, "output directory");
 ABSL_FLAG(absl::optional<bool>, bf16, absl::nullopt,
@@ -170,6 +172,7 @@ int main(int argc, char** argv) {
   Override(FLAGS_sp_acc, [&](bool v) { m->set_sp_acc(v); });
   Override(FLAGS_sp_rob, [&](bool v) { m->set_sp_rob(v); });
   Override(FLAGS_use_nce, [&](bool v) { m->set_use_nce(v); });
+  Override(FLAGS_detach_gains, [&](bool v) { m->set_detach_gains(v); });
   Override(FLAGS_epsilon, [&](double v) { a->set_epsilon(v); });
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });
   Override(FLAGS_num_steps, [&](int v) { a->set_num_steps(v); });

@@ -362,7 +362,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   mo.name = c.method().name();
   mo.lambda = c.method().lambda();
   mo.spat = {c.method().alpha(), c.method().beta(), c.method().lambda(),
-             c.method().sp_acc(), c.method().sp_rob(), false};
+             c.method().sp_acc(), c.method().sp_rob(), c.method().detach_gains()};
   mo.attack.epsilon = c.train_attack().epsilon();
   mo.attack.step_size = c.train_attack().step_size();
   mo.attack.num_steps = c.train_attack().num_steps();

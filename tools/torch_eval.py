@@ -13,6 +13,7 @@ Needs Debian's python3-torch (apt-get install python3-torch).
 """
 import argparse
 import collections
+import gzip
 import json
 import os
 import sys
@@ -20,6 +21,11 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+# Where tools/setup.sh puts MNIST.
+DEFAULT_MNIST = os.path.join(
+    os.environ.get('SPAT_DATA_DIR', os.path.expanduser('~/.cache/spat')), 'mnist')
 
 
 class SmallCNN(nn.Module):
@@ -46,7 +52,10 @@ class SmallCNN(nn.Module):
 
 
 def read_idx(path):
-    with open(path, 'rb') as f:
+    """Raw or gzip IDX: `path`, else `path`.gz."""
+    if not os.path.exists(path) and os.path.exists(path + '.gz'):
+        path += '.gz'
+    with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
         data = f.read()
     magic = int.from_bytes(data[0:4], 'big')
     ndim = magic & 0xff
@@ -91,8 +100,7 @@ def pgd(model, x, y, eps, step, steps, loss):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('checkpoint')
-    p.add_argument('--data', default=os.path.join(
-        os.environ.get('SPAT_DATA_DIR', os.path.expanduser('~/.cache/spat')), 'mnist'))
+    p.add_argument('--data', default=DEFAULT_MNIST)
     p.add_argument('--n', type=int, default=1000)
     p.add_argument('--eps', type=float, default=0.3)
     p.add_argument('--step', type=float, default=0.01)
