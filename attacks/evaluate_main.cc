@@ -25,10 +25,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "attacks/evaluator.h"
+#include "base/cli.h"
+#include "base/files.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
-#include "spat/atomic_file.h"
-#include "spat/cli.h"
 
 ABSL_FLAG(std::string, checkpoint, "", "checkpoint of the model to evaluate");
 ABSL_FLAG(std::string, model, "", "architecture of --checkpoint (e.g. small_cnn)");

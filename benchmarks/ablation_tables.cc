@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "benchmarks/presets.h"
-#include "spat/status_macros.h"
 
 namespace spat::benchmarks {
 namespace {

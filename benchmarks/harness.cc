@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "spat/atomic_file.h"
-#include "spat/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "spat/trainer.h"
 
 namespace spat::benchmarks {
@@ -33,18 +33,6 @@ absl::StatusOr<std::string> ReadText(const std::string& path) {
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
-}
-
-absl::Status MakeDirs(const std::string& dir) {
-  if (dir.empty() || Exists(dir)) return absl::OkStatus();
-  const size_t slash = dir.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) {
-    SPAT_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
-  }
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot create ", dir));
-  }
-  return absl::OkStatus();
 }
 
 std::string Fmt(double v) { return absl::StrFormat("%.2f", v); }

@@ -12,14 +12,14 @@
 #include "attacks/adv_losses.h"
 #include "attacks/evaluator.h"
 #include "attacks/pgd.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "benchmarks/claims.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/table_main.h"
 #include "benchmarks/tsne.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
-#include "spat/atomic_file.h"
-#include "spat/status_macros.h"
 
 
 namespace spat::benchmarks {

@@ -5,10 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "attacks/evaluator.h"
+#include "base/status_macros.h"
 #include "benchmarks/presets.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
-#include "spat/status_macros.h"
 
 namespace spat::benchmarks {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "spat/cli.h"
+#include "base/cli.h"
 
 ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
 ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");

@@ -17,9 +17,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "base/cli.h"
 #include "benchmarks/op_profile.h"
 #include "models/registry.h"
-#include "spat/cli.h"
 #include "spat/method.h"
 #include "spat/sgd.h"
 

@@ -7,9 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "data/file_bytes.h"
 #include "data/npy.h"
-#include "spat/status_macros.h"
 
 namespace spat::data {
 

@@ -8,9 +8,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "data/cifar10.h"
 #include "data/idx.h"
-#include "spat/status_macros.h"
 
 namespace spat::data {
 namespace {

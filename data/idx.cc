@@ -7,8 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "data/file_bytes.h"
-#include "spat/status_macros.h"
 
 namespace spat::data {
 namespace {

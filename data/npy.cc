@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/status_macros.h"
 #include "data/file_bytes.h"
-#include "spat/status_macros.h"
 
 namespace spat::data {
 namespace {

@@ -12,9 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "models/internal/unpickler.h"
-#include "spat/atomic_file.h"
-#include "spat/status_macros.h"
 
 namespace spat::models {
 namespace {

@@ -3,8 +3,8 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/match.h"
+#include "base/status_macros.h"
 #include "models/checkpoint.h"
-#include "spat/status_macros.h"
 
 namespace spat::models {
 

@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "data/dataset.h"
 #include "models/registry.h"
-#include "spat/status_macros.h"
 
 namespace spat {
 namespace {

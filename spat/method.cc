@@ -5,13 +5,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "attacks/adv_losses.h"
+#include "base/status_macros.h"
 #include "models/checkpoint.h"
 #include "spat/alp_loss.h"
 #include "spat/divergences.h"
 #include "spat/ema.h"
 #include "spat/mart_loss.h"
 #include "spat/reweighting.h"
-#include "spat/status_macros.h"
 #include "spat/trades_loss.h"
 
 namespace spat {

@@ -26,7 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
-#include "spat/cli.h"
+#include "base/cli.h"
 #include "spat/config.h"
 #include "spat/distributed.h"
 #include "spat/trainer.h"

@@ -10,14 +10,11 @@
 #include <torch/utils.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -27,94 +24,19 @@
 #include "absl/strings/str_replace.h"
 #include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
+#include "base/files.h"
+#include "base/progress.h"
+#include "base/status_macros.h"
 #include "data/loader.h"
 #include "models/checkpoint.h"
 #include "models/registry.h"
-#include "spat/atomic_file.h"
 #include "spat/config.h"
 #include "spat/distributed.h"
 #include "spat/method.h"
+#include "spat/metrics.pb.h"
 #include "spat/sgd.h"
-#include "spat/status_macros.h"
 
 namespace spat {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-std::string Json(double v) {
-  if (!std::isfinite(v)) return "null";
-  return absl::StrFormat("%.6g", v);
-}
-
-std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int threads,
-                        int world_size) {
-  std::string config_json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.always_print_primitive_fields = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(c, &config_json, opts);
-  std::string out = "{\n";
-  absl::StrAppend(&out, "  \"clean_accuracy\": ", Json(s.clean_accuracy), ",\n");
-  absl::StrAppend(&out, "  \"pgd_accuracy\": ", Json(s.pgd_accuracy), ",\n");
-  absl::StrAppend(&out, "  \"epochs\": [");
-  for (size_t i = 0; i < s.epochs.size(); ++i) {
-    const EpochRecord& e = s.epochs[i];
-    absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"epoch\": ", e.epoch,
-                    ", \"loss\": ", Json(e.loss), ", \"clean\": ", Json(e.clean),
-                    ", \"pgd\": ", Json(e.pgd), ", \"img_per_s\": ", Json(e.img_per_s),
-                    ", \"seconds\": ", Json(e.seconds), ", \"lr\": ", Json(e.lr), "}");
-  }
-  absl::StrAppend(&out, s.epochs.empty() ? "],\n" : "\n  ],\n");
-  const AttackConfig& a = c.eval_attack();
-  absl::StrAppend(&out, "  \"eval_protocol\": \"", a.name(), "-", a.num_steps(), " (",
-                  a.loss(), " loss, ", a.norm(), ", eps ", Json(a.epsilon()), ", step ",
-                  Json(a.step_size()), ", random start) on ",
-                  c.dataset().test_subset() > 0
-                      ? absl::StrCat("the first ", c.dataset().test_subset())
-                      : std::string("all"),
-                  " test images\",\n");
-  absl::StrAppend(&out, "  \"world_size\": ", world_size, ",\n");
-  absl::StrAppend(&out, "  \"threads\": ", threads, ",\n");
-  absl::StrAppend(&out, "  \"config\": ", config_json.empty() ? "{}" : config_json, "\n}\n");
-  return out;
-}
-
-// Renders "[#####.....]" for a fraction in [0, 1].
-std::string Bar(double f, int width = 24) {
-  const int n = static_cast<int>(std::round(f * width));
-  return "[" + std::string(n, '#') + std::string(width - n, '.') + "]";
-}
-
-std::string Hms(double s) {
-  const int t = static_cast<int>(s);
-  return absl::StrFormat("%02d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60);
-}
-
-at::Tensor GeneratorState(const at::Generator& g) { return g.get_state(); }
-
-absl::Status MakeDir(const std::string& dir) {
-  struct stat st;
-  if (stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat("--out_dir ", dir, " is not a directory"));
-  }
-  const size_t slash = dir.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) {
-    SPAT_RETURN_IF_ERROR(MakeDir(dir.substr(0, slash)));
-  }
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create --out_dir ", dir, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
   SPAT_RETURN_IF_ERROR(ValidateTrainConfig(raw));
@@ -192,6 +114,12 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -315,16 +243,385 @@ bool CpuHasAvx512Bf16() {
   return false;
 }
 
-}  // namespace
+// Who this process is in the run. The lead (rank 0) evaluates, logs and
+// writes DIR/*; the others train their share of each batch and follow.
+struct RunContext {
+  Communicator* comm = nullptr;  // null: one process
+  int rank = 0;
+  int world = 1;
+  std::ostream* log = nullptr;  // null on every rank but the lead
+  bool lead() const { return rank == 0; }
+};
 
-absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume,
-                                   const TrainRuntime& runtime) {
-  Communicator* comm =
-      runtime.comm != nullptr && runtime.comm->world_size() > 1 ? runtime.comm : nullptr;
-  const int rank = comm != nullptr ? comm->rank() : 0;
-  const int world = comm != nullptr ? comm->world_size() : 1;
-  const bool lead = rank == 0;  // evaluates, logs and writes DIR/*
-  if (!lead) log = nullptr;
+RunContext MakeRunContext(std::ostream* log, const TrainRuntime& runtime) {
+  RunContext rc;
+  if (runtime.comm != nullptr && runtime.comm->world_size() > 1) {
+    rc.comm = runtime.comm;
+    rc.rank = rc.comm->rank();
+    rc.world = rc.comm->world_size();
+  }
+  rc.log = rc.lead() ? log : nullptr;
+  return rc;
+}
+
+// What a run trains with: data, model, method, optimizer, batch order and the
+// attack's random stream, built in a fixed order (seeding included) so that
+// the same config gives the same weights. Built in place (the loader refers
+// to the training set).
+struct Run {
+  Run() = default;
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  data::Dataset train;
+  data::Dataset test;
+  models::ModelSpec spec;
+  std::shared_ptr<models::Classifier> model;
+  std::unique_ptr<TrainingMethod> method;
+  std::unique_ptr<Sgd> opt;
+  std::unique_ptr<data::BatchLoader> loader;
+  MethodContext ctx;
+};
+
+MethodOptions MethodOptionsOf(const TrainConfig& c) {
+  MethodOptions mo;
+  const MethodConfig& m = c.method();
+  mo.name = m.name();
+  mo.lambda = m.lambda();
+  mo.spat = {m.alpha(), m.beta(), m.lambda(), m.sp_acc(), m.sp_rob(), m.detach_gains()};
+  const AttackConfig& a = c.train_attack();
+  mo.attack.epsilon = a.epsilon();
+  mo.attack.step_size = a.step_size();
+  mo.attack.num_steps = a.num_steps();
+  mo.attack.norm = a.norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
+  mo.attack.bf16 = c.bf16();
+  // random_start = false: every method's inner attack starts at x.
+  if (!a.random_start()) mo.attack.start = attacks::StartMode::kNone;
+  return mo;
+}
+
+absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, Run& run) {
+  data::DatasetSpec data_spec{c.dataset().name(), c.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(
+      run.train, data::LoadDataset(data_spec, data::Split::kTrain, c.dataset().train_subset()));
+  SPAT_ASSIGN_OR_RETURN(
+      run.test, data::LoadDataset(data_spec, data::Split::kTest, c.dataset().test_subset()));
+
+  models::ModelSpec& spec = run.spec;
+  spec.name = c.model().name();
+  spec.num_classes = run.train.num_classes;
+  spec.in_channels = run.train.images.size(1);
+  spec.image_size = run.train.images.size(2);
+  spec.head = {c.model().head() == ModelConfig::NCE ? models::HeadType::kNce
+                                                     : models::HeadType::kLinear,
+               c.method().s()};
+  torch::manual_seed(c.seed());  // initialization and dropout
+  SPAT_ASSIGN_OR_RETURN(run.model, CreateTrainingModel(spec, c.channels_last()));
+  // Other ranks draw their own dropout masks and attack starts.
+  if (rc.rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rc.rank));
+
+  MethodOptions mo = MethodOptionsOf(c);
+  mo.make_model = [spec, nhwc = c.channels_last()]() {
+    return *CreateTrainingModel(spec, nhwc);
+  };
+  SPAT_ASSIGN_OR_RETURN(run.method, MakeMethod(mo));
+  run.opt = std::make_unique<Sgd>(
+      run.model->named_parameters(),
+      SgdOptions{c.optimizer().lr(), c.optimizer().momentum(), c.optimizer().weight_decay()});
+  run.loader = std::make_unique<data::BatchLoader>(
+      run.train, data::LoaderOptions{.batch_size = c.optimizer().batch_size(),
+                                     .seed = c.seed(),
+                                     .shuffle = true,
+                                     .drop_last = false,
+                                     .augment = c.dataset().augment(),
+                                     .crop_padding = 4});
+  run.ctx.num_epochs = c.optimizer().epochs();
+  const uint64_t attack_seed = c.seed() ^ 0x5eed5eedULL;
+  run.ctx.gen = at::detail::createCPUGenerator(
+      rc.rank == 0 ? attack_seed : data::MixSeed(attack_seed, rc.rank));
+  return absl::OkStatus();
+}
+
+// DIR/metrics.json as a proto (spat/metrics.proto), printed by protobuf.
+std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int world_size) {
+  TrainMetrics m;
+  m.set_clean_accuracy(s.clean_accuracy);
+  m.set_pgd_accuracy(s.pgd_accuracy);
+  for (const EpochRecord& e : s.epochs) {
+    EpochMetrics* r = m.add_epochs();
+    r->set_epoch(e.epoch);
+    r->set_loss(e.loss);
+    r->set_clean(e.clean);
+    r->set_pgd(e.pgd);
+    r->set_img_per_s(e.img_per_s);
+    r->set_seconds(e.seconds);
+    r->set_lr(e.lr);
+  }
+  const AttackConfig& a = c.eval_attack();
+  m.set_eval_protocol(absl::StrFormat(
+      "%s-%d (%s loss, %s, eps %g, step %g, random start) on %s test images", a.name(),
+      a.num_steps(), a.loss(), a.norm(), a.epsilon(), a.step_size(),
+      c.dataset().test_subset() > 0 ? absl::StrCat("the first ", c.dataset().test_subset())
+                                    : std::string("all")));
+  m.set_world_size(world_size);
+  m.set_threads(c.threads());
+  *m.mutable_config() = c;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.always_print_primitive_fields = true;
+  opts.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
+  return json;
+}
+
+// The files of a run in DIR: config.textproto (what the run was started
+// with), checkpoint.pt (the evaluated model), train_state.pt (what --resume
+// needs) and metrics.json; each written atomically, the lead's alone.
+class RunFiles {
+ public:
+  explicit RunFiles(const TrainConfig& c)
+      : c_(c),
+        config_(c.out_dir() + "/config.textproto"),
+        checkpoint_(c.out_dir() + "/checkpoint.pt"),
+        state_(c.out_dir() + "/train_state.pt"),
+        metrics_(c.out_dir() + "/metrics.json") {}
+
+  // --resume must not silently continue a run with other hyper-parameters.
+  absl::Status CheckResumable() const { return ::spat::CheckResumable(c_, config_); }
+
+  absl::Status WriteConfig() const {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(c_, &text);
+    return WriteFileAtomically(config_, text);
+  }
+
+  // Restores model, optimizer, method state, RNG streams and the epochs so
+  // far from train_state.pt; returns the first epoch still to train.
+  absl::StatusOr<int> Restore(Run& run, TrainSummary* summary) const {
+    absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_);
+    if (!st.ok()) {
+      return absl::Status(st.status().code(),
+                          absl::StrCat("cannot resume: ", st.status().message()));
+    }
+    int first_epoch = 0;
+    models::StateDict model_state, opt_state, method_state, epochs;
+    for (auto& [k, t] : *st) {
+      if (absl::StartsWith(k, "model.")) model_state.emplace_back(k.substr(6), t);
+      else if (absl::StartsWith(k, "momentum.")) opt_state.emplace_back(k, t);
+      else if (k == "meta.epoch") first_epoch = static_cast<int>(t.item<int64_t>());
+      else if (k == "meta.global_step") run.ctx.global_step = t.item<int64_t>();
+      else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
+      else if (k == "rng.attack") run.ctx.gen.set_state(t);
+      else if (absl::StartsWith(k, "epoch.")) epochs.emplace_back(k, t);
+      else if (absl::StartsWith(k, "method.")) method_state.emplace_back(k.substr(7), t);
+      else return absl::InvalidArgumentError(absl::StrCat(state_, ": unknown entry '", k, "'"));
+    }
+    SPAT_RETURN_IF_ERROR(run.method->LoadState(method_state, state_));
+    SPAT_RETURN_IF_ERROR(models::ApplyStateDict(model_state, *run.model, {}, state_));
+    SPAT_RETURN_IF_ERROR(run.opt->LoadState(opt_state));
+    for (const auto& [k, t] : epochs) {
+      // epoch.<i>: [loss, clean, pgd, img_per_s, seconds, lr]
+      at::Tensor v = t.to(at::kDouble);
+      summary->epochs.push_back({std::stoi(k.substr(6)), v[0].item<double>(),
+                                 v[1].item<double>(), v[2].item<double>(), v[3].item<double>(),
+                                 v[4].item<double>(), v[5].item<double>()});
+    }
+    std::sort(summary->epochs.begin(), summary->epochs.end(),
+              [](const EpochRecord& a, const EpochRecord& b) { return a.epoch < b.epoch; });
+    if (!summary->epochs.empty()) {
+      summary->clean_accuracy = summary->epochs.back().clean;
+      summary->pgd_accuracy = summary->epochs.back().pgd;
+    }
+    return first_epoch;
+  }
+
+  // After epoch `epoch` (0-based): checkpoint, then resumable state, then
+  // metrics, so that a kill between two writes loses at most this epoch.
+  absl::Status Write(Run& run, const TrainSummary& summary, int epoch, int world) const {
+    SPAT_RETURN_IF_ERROR(models::SaveCheckpoint(run.method->EvalModel(*run.model), checkpoint_));
+    models::StateDict state;
+    for (auto& [k, t] : models::GetStateDict(*run.model)) state.emplace_back("model." + k, t);
+    for (auto& kv : run.opt->State()) state.push_back(kv);
+    for (auto& [k, t] : run.method->SaveState()) state.emplace_back("method." + k, t);
+    state.emplace_back("meta.epoch", at::tensor(static_cast<int64_t>(epoch + 1)));
+    state.emplace_back("meta.global_step", at::tensor(run.ctx.global_step));
+    state.emplace_back("rng.torch", at::detail::getDefaultCPUGenerator().get_state());
+    state.emplace_back("rng.attack", run.ctx.gen.get_state());
+    for (const EpochRecord& r : summary.epochs) {
+      state.emplace_back(absl::StrCat("epoch.", r.epoch),
+                         at::tensor({r.loss, r.clean, r.pgd, r.img_per_s, r.seconds, r.lr},
+                                    at::kDouble));
+    }
+    SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_));
+    return WriteFileAtomically(metrics_, MetricsJson(c_, summary, world));
+  }
+
+ private:
+  const TrainConfig& c_;
+  std::string config_, checkpoint_, state_, metrics_;
+};
+
+// Every rank starts from rank 0's parameters and buffers.
+absl::Status StartFromRankZero(const RunContext& rc, Run& run) {
+  if (rc.comm == nullptr) return absl::OkStatus();
+  std::vector<at::Tensor> all = run.model->parameters();
+  for (const at::Tensor& b : run.model->buffers()) all.push_back(b);
+  return BroadcastFromRankZero(*rc.comm, all);
+}
+
+// What the log shows: the run's header, a progress line per batch, one line
+// per epoch. Silent without a log (every rank but the lead).
+class ProgressReporter {
+ public:
+  ProgressReporter(std::ostream* log, const TrainConfig& c)
+      : log_(log), c_(c), tty_(log == &std::cerr && ::isatty(2)) {}
+
+  void Header(const RunContext& rc, const Run& run) const {
+    if (log_ == nullptr) return;
+    const int batch = c_.optimizer().batch_size();
+    *log_ << absl::StrFormat(
+        "training %s (%s head) with %s on %s: %d train / %d test images, %d epochs, "
+        "batch %d, %d threads%s\n",
+        run.spec.name, run.spec.head.type == models::HeadType::kNce ? "NCE" : "linear",
+        c_.method().name(), c_.dataset().name(), run.train.size(), run.test.size(),
+        c_.optimizer().epochs(), batch, c_.threads(),
+        rc.world > 1 ? absl::StrCat(" per rank, ", rc.world, " ranks (", batch / rc.world,
+                                    "+ images per rank and step)")
+                     : "");
+    if (c_.bf16()) {
+      *log_ << "bf16: the inner attack's forward passes under bfloat16 autocast"
+            << (CpuHasAvx512Bf16() ? "\n"
+                                   : " (warning: this CPU lacks AVX512-BF16; expect it slower "
+                                     "than fp32)\n");
+    }
+  }
+
+  void StartEpoch() {
+    line_ = std::make_unique<ProgressLine>(log_, tty_);
+    start_ = Clock::now();
+  }
+
+  // After batch b (0-based) of nb: seen images, mean loss so far.
+  void Batch(int epoch, int64_t b, int64_t nb, int64_t seen, double loss_sum) {
+    const double el = Seconds(start_, Clock::now());
+    line_->Update(absl::StrFormat("epoch %d/%d %s %d/%d  %.0f img/s  loss %.4f  ETA %s ",
+                                  epoch + 1, c_.optimizer().epochs(),
+                                  ProgressBar(static_cast<double>(b + 1) / nb), b + 1, nb,
+                                  seen / std::max(el, 1e-9), loss_sum / seen,
+                                  Hms((nb - b - 1) * el / (b + 1))),
+                  /*last=*/b + 1 == nb);
+  }
+
+  void Evaluating() {
+    line_->Finish();
+    if (log_ != nullptr) *log_ << "  evaluating..." << std::flush;
+  }
+
+  void EpochDone(const EpochRecord& r, double data_seconds) const {
+    if (log_ == nullptr) return;
+    *log_ << absl::StrFormat(
+        "\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s, "
+        "data loading %.1f%%)\n",
+        r.epoch, r.loss, r.clean, c_.eval_attack().name(), c_.eval_attack().num_steps(), r.pgd,
+        r.seconds, r.img_per_s, 100 * data_seconds / std::max(r.seconds, 1e-9));
+  }
+
+ private:
+  std::ostream* log_;
+  const TrainConfig& c_;
+  bool tty_;
+  std::unique_ptr<ProgressLine> line_;
+  Clock::time_point start_;
+};
+
+// One epoch of training: per batch, this rank's share, the method's loss,
+// backward, gradients averaged over the ranks, an SGD step.
+struct EpochStats {
+  double loss_sum = 0;  // over the examples of every rank
+  int64_t seen = 0;
+  double seconds = 0;
+  double data_seconds = 0;  // batch assembly and augmentation
+};
+
+absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc, Run& run,
+                                      int epoch, ProgressReporter& progress) {
+  run.ctx.epoch = epoch;
+  run.opt->set_lr(LearningRate(c.optimizer(), epoch));
+  run.loader->StartEpoch(epoch);
+  // Floating buffers (BatchNorm statistics) follow rank 0 before every step,
+  // as torch's DistributedDataParallel does: the attack runs in eval mode.
+  std::vector<at::Tensor> float_buffers;
+  for (const at::Tensor& b : run.model->buffers()) {
+    if (b.is_floating_point()) float_buffers.push_back(b);
+  }
+  EpochStats s;
+  progress.StartEpoch();
+  const Clock::time_point t0 = Clock::now();
+  const int64_t nb = run.loader->num_batches();
+  for (int64_t b = 0; b < nb; ++b) {
+    const Clock::time_point before_data = Clock::now();
+    data::Batch batch = run.loader->Get(b);
+    s.data_seconds += Seconds(before_data, Clock::now());
+    if (rc.comm != nullptr) {
+      // This rank's contiguous share of the global batch.
+      const int64_t len = batch.y.size(0);
+      const int64_t lo = len * rc.rank / rc.world, hi = len * (rc.rank + 1) / rc.world;
+      batch.x = batch.x.narrow(0, lo, hi - lo);
+      batch.y = batch.y.narrow(0, lo, hi - lo);
+      if (!float_buffers.empty()) {
+        SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*rc.comm, float_buffers));
+      }
+    }
+    int64_t n = batch.y.size(0);
+    run.opt->ZeroGrad();
+    double lv = 0;
+    if (n > 0) {
+      at::Tensor loss = run.method->Loss(*run.model, batch.x, batch.y, run.ctx);
+      lv = loss.item<double>();
+      if (!std::isfinite(lv)) {
+        return absl::InternalError(absl::StrFormat(
+            "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
+            "in %s is kept). Lower --lr or check the data.",
+            lv, epoch + 1, b + 1, c.out_dir()));
+      }
+      loss.backward();
+    }
+    double batch_loss_sum = lv * n;
+    if (rc.comm != nullptr) {
+      SPAT_RETURN_IF_ERROR(AverageGradients(*rc.comm, *run.model, &batch_loss_sum, &n));
+    }
+    run.opt->Step();
+    ++run.ctx.global_step;
+    run.method->AfterStep(*run.model, run.ctx);
+    s.loss_sum += batch_loss_sum;
+    s.seen += n;
+    progress.Batch(epoch, b, nb, s.seen, s.loss_sum);
+  }
+  s.seconds = Seconds(t0, Clock::now());
+  return s;
+}
+
+// The lead evaluates the epoch's model (SEAT: its ensemble); the other ranks
+// get its result from ShareEvalResult.
+EvalResult EvaluateEpoch(const TrainConfig& c, const RunContext& rc, Run& run, int epoch) {
+  if (!rc.lead()) return {};
+  return EvaluateRobustness(run.method->EvalModel(*run.model), run.test, c.eval_attack(),
+                            std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch);
+}
+
+void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const EvalResult& ev,
+              TrainSummary* summary) {
+  summary->epochs.push_back({epoch + 1, stats.loss_sum / std::max<int64_t>(stats.seen, 1),
+                             ev.clean, ev.adversarial,
+                             stats.seen / std::max(stats.seconds, 1e-9), stats.seconds,
+                             LearningRate(c.optimizer(), epoch)});
+  summary->clean_accuracy = ev.clean;
+  summary->pgd_accuracy = ev.adversarial;
+}
+
+// What Train refuses before it starts.
+absl::Status CheckRunnable(const TrainConfig& c, int world) {
   if (c.optimizer().batch_size() < world) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--batch_size=", c.optimizer().batch_size(), " is the global batch and must be at "
@@ -335,263 +632,50 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
         "device '", c.device(), "': this build runs on the CPU only"));
   }
   if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
-  if (lead) SPAT_RETURN_IF_ERROR(MakeDir(c.out_dir()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume,
+                                   const TrainRuntime& runtime) {
+  const RunContext rc = MakeRunContext(log, runtime);
+  SPAT_RETURN_IF_ERROR(CheckRunnable(c, rc.world));
+  if (absl::Status st = rc.lead() ? MakeDirs(c.out_dir()) : absl::OkStatus(); !st.ok()) {
+    return absl::Status(st.code(), absl::StrCat("--out_dir: ", st.message()));
+  }
   at::set_num_threads(c.threads());
+  Run run;
+  SPAT_RETURN_IF_ERROR(BuildRun(c, rc, run));
 
-  data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
-  SPAT_ASSIGN_OR_RETURN(data::Dataset train,
-                        data::LoadDataset(spec, data::Split::kTrain, c.dataset().train_subset()));
-  SPAT_ASSIGN_OR_RETURN(data::Dataset test,
-                        data::LoadDataset(spec, data::Split::kTest, c.dataset().test_subset()));
-
-  models::ModelSpec mspec;
-  mspec.name = c.model().name();
-  mspec.num_classes = train.num_classes;
-  mspec.in_channels = train.images.size(1);
-  mspec.image_size = train.images.size(2);
-  mspec.head = {c.model().head() == ModelConfig::NCE ? models::HeadType::kNce
-                                                     : models::HeadType::kLinear,
-                c.method().s()};
-  torch::manual_seed(c.seed());  // initialization and dropout
-  SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model,
-                        CreateTrainingModel(mspec, c.channels_last()));
-  // Other ranks draw their own dropout masks and attack starts.
-  if (rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rank));
-
-  MethodOptions mo;
-  mo.name = c.method().name();
-  mo.lambda = c.method().lambda();
-  mo.spat = {c.method().alpha(), c.method().beta(), c.method().lambda(),
-             c.method().sp_acc(), c.method().sp_rob(), c.method().detach_gains()};
-  mo.attack.epsilon = c.train_attack().epsilon();
-  mo.attack.step_size = c.train_attack().step_size();
-  mo.attack.num_steps = c.train_attack().num_steps();
-  mo.attack.norm = c.train_attack().norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
-  mo.attack.bf16 = c.bf16();
-  // random_start = false: every method's inner attack starts at x.
-  if (!c.train_attack().random_start()) mo.attack.start = attacks::StartMode::kNone;
-  mo.make_model = [mspec, nhwc = c.channels_last()]() {
-    return *CreateTrainingModel(mspec, nhwc);
-  };
-  SPAT_ASSIGN_OR_RETURN(std::unique_ptr<TrainingMethod> method, MakeMethod(mo));
-
-  Sgd opt(model->named_parameters(),
-          {c.optimizer().lr(), c.optimizer().momentum(), c.optimizer().weight_decay()});
-  data::BatchLoader loader(train, {.batch_size = c.optimizer().batch_size(),
-                                   .seed = c.seed(),
-                                   .shuffle = true,
-                                   .drop_last = false,
-                                   .augment = c.dataset().augment(),
-                                   .crop_padding = 4});
-  MethodContext ctx;
-  ctx.num_epochs = c.optimizer().epochs();
-  ctx.gen = at::detail::createCPUGenerator(
-      rank == 0 ? c.seed() ^ 0x5eed5eedULL : data::MixSeed(c.seed() ^ 0x5eed5eedULL, rank));
+  const RunFiles files(c);
+  if (resume) SPAT_RETURN_IF_ERROR(files.CheckResumable());
+  if (rc.lead()) SPAT_RETURN_IF_ERROR(files.WriteConfig());
   TrainSummary summary;
   int first_epoch = 0;
-
-  const std::string ckpt_path = c.out_dir() + "/checkpoint.pt";
-  const std::string state_path = c.out_dir() + "/train_state.pt";
-  const std::string metrics_path = c.out_dir() + "/metrics.json";
-  // The configuration the run in out_dir was started with: --resume must not
-  // silently continue it with other hyper-parameters.
-  const std::string config_path = c.out_dir() + "/config.textproto";
   if (resume) {
-    SPAT_RETURN_IF_ERROR(CheckResumable(c, config_path));
+    SPAT_ASSIGN_OR_RETURN(first_epoch, files.Restore(run, &summary));
+    if (rc.log) *rc.log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
   }
-  std::string config_text;
-  google::protobuf::TextFormat::PrintToString(c, &config_text);
-  if (lead) SPAT_RETURN_IF_ERROR(WriteFileAtomically(config_path, config_text));
-  if (resume) {
-    absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_path);
-    if (!st.ok()) {
-      return absl::Status(st.status().code(),
-                          absl::StrCat("cannot resume: ", st.status().message()));
-    }
-    models::StateDict model_state, opt_state, method_state, extra;
-    for (auto& [k, t] : *st) {
-      if (absl::StartsWith(k, "model.")) model_state.emplace_back(k.substr(6), t);
-      else if (absl::StartsWith(k, "momentum.")) opt_state.emplace_back(k, t);
-      else if (k == "meta.epoch") first_epoch = static_cast<int>(t.item<int64_t>());
-      else if (k == "meta.global_step") ctx.global_step = t.item<int64_t>();
-      else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
-      else if (k == "rng.attack") ctx.gen.set_state(t);
-      else if (absl::StartsWith(k, "epoch.")) extra.emplace_back(k, t);
-      else if (absl::StartsWith(k, "method.")) method_state.emplace_back(k.substr(7), t);
-      else return absl::InvalidArgumentError(absl::StrCat(state_path, ": unknown entry '", k, "'"));
-    }
-    SPAT_RETURN_IF_ERROR(method->LoadState(method_state, state_path));
-    SPAT_RETURN_IF_ERROR(models::ApplyStateDict(model_state, *model, {}, state_path));
-    SPAT_RETURN_IF_ERROR(opt.LoadState(opt_state));
-    for (const auto& [k, t] : extra) {
-      // epoch.<i>: [loss, clean, pgd, img_per_s, seconds, lr]
-      at::Tensor v = t.to(at::kDouble);
-      EpochRecord r;
-      r.epoch = std::stoi(k.substr(6));
-      r.loss = v[0].item<double>();
-      r.clean = v[1].item<double>();
-      r.pgd = v[2].item<double>();
-      r.img_per_s = v[3].item<double>();
-      r.seconds = v[4].item<double>();
-      r.lr = v[5].item<double>();
-      summary.epochs.push_back(r);
-    }
-    std::sort(summary.epochs.begin(), summary.epochs.end(),
-              [](const EpochRecord& a, const EpochRecord& b) { return a.epoch < b.epoch; });
-    if (!summary.epochs.empty()) {
-      summary.clean_accuracy = summary.epochs.back().clean;
-      summary.pgd_accuracy = summary.epochs.back().pgd;
-    }
-    if (log) *log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
-  }
-  if (comm != nullptr) {
-    // Every rank starts from rank 0's parameters and buffers.
-    std::vector<at::Tensor> all = model->parameters();
-    for (const at::Tensor& b : model->buffers()) all.push_back(b);
-    SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*comm, all));
-  }
-  // Floating buffers (BatchNorm statistics) follow rank 0 before every step,
-  // as torch's DistributedDataParallel does: the attack runs in eval mode.
-  std::vector<at::Tensor> float_buffers;
-  for (const at::Tensor& b : model->buffers()) {
-    if (b.is_floating_point()) float_buffers.push_back(b);
-  }
+  SPAT_RETURN_IF_ERROR(StartFromRankZero(rc, run));
 
-  if (log) {
-    *log << absl::StrFormat(
-        "training %s (%s head) with %s on %s: %d train / %d test images, %d epochs, "
-        "batch %d, %d threads%s\n",
-        mspec.name, mspec.head.type == models::HeadType::kNce ? "NCE" : "linear",
-        c.method().name(), c.dataset().name(), train.size(), test.size(),
-        c.optimizer().epochs(), c.optimizer().batch_size(), c.threads(),
-        world > 1 ? absl::StrCat(" per rank, ", world, " ranks (", c.optimizer().batch_size() / world,
-                                 "+ images per rank and step)")
-                  : "");
-  }
-
-  if (log && c.bf16()) {
-    *log << "bf16: the inner attack's forward passes under bfloat16 autocast"
-         << (CpuHasAvx512Bf16() ? "\n"
-                                : " (warning: this CPU lacks AVX512-BF16; expect it slower "
-                                  "than fp32)\n");
-  }
-  const bool tty = log == &std::cerr && ::isatty(2);
+  ProgressReporter progress(rc.log, c);
+  progress.Header(rc, run);
   for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
-    ctx.epoch = epoch;
-    const double lr = LearningRate(c.optimizer(), epoch);
-    opt.set_lr(lr);
-    loader.StartEpoch(epoch);
-    const int64_t nb = loader.num_batches();
-    const Clock::time_point t0 = Clock::now();
-    Clock::time_point last_print = t0;
-    double loss_sum = 0;
-    double data_seconds = 0;  // batch assembly and augmentation
-    int64_t seen = 0;
-    for (int64_t b = 0; b < nb; ++b) {
-      const Clock::time_point before_data = Clock::now();
-      data::Batch batch = loader.Get(b);
-      data_seconds += Seconds(before_data, Clock::now());
-      if (comm != nullptr) {
-        // This rank's contiguous share of the global batch.
-        const int64_t len = batch.y.size(0);
-        const int64_t lo = len * rank / world, hi = len * (rank + 1) / world;
-        batch.x = batch.x.narrow(0, lo, hi - lo);
-        batch.y = batch.y.narrow(0, lo, hi - lo);
-        if (!float_buffers.empty()) {
-          SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*comm, float_buffers));
-        }
-      }
-      int64_t n = batch.y.size(0);
-      opt.ZeroGrad();
-      double lv = 0;
-      if (n > 0) {
-        at::Tensor loss = method->Loss(*model, batch.x, batch.y, ctx);
-        lv = loss.item<double>();
-        if (!std::isfinite(lv)) {
-          return absl::InternalError(absl::StrFormat(
-              "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
-              "in %s is kept). Lower --lr or check the data.",
-              lv, epoch + 1, b + 1, c.out_dir()));
-        }
-        loss.backward();
-      }
-      double batch_loss_sum = lv * n;
-      if (comm != nullptr) {
-        SPAT_RETURN_IF_ERROR(AverageGradients(*comm, *model, &batch_loss_sum, &n));
-      }
-      opt.Step();
-      ++ctx.global_step;
-      method->AfterStep(*model, ctx);
-      loss_sum += batch_loss_sum;
-      seen += n;
-      const Clock::time_point now = Clock::now();
-      if (log && (Seconds(last_print, now) > (tty ? 0.5 : 30.0) || b + 1 == nb)) {
-        last_print = now;
-        const double el = Seconds(t0, now);
-        const double rate = seen / std::max(el, 1e-9);
-        *log << (tty ? "\r" : "") << absl::StrFormat("epoch %d/%d %s %d/%d  %.0f img/s  loss %.4f  ETA %s ",
-                                epoch + 1, c.optimizer().epochs(),
-                                Bar(static_cast<double>(b + 1) / nb), b + 1, nb, rate,
-                                loss_sum / seen, Hms((nb - b - 1) * el / (b + 1)))
-             << (tty ? "" : "\n") << std::flush;
-      }
-    }
-    const double train_seconds = Seconds(t0, Clock::now());
-    models::Classifier& eval_model = method->EvalModel(*model);
-    if (log) *log << (tty ? "\n" : "") << "  evaluating..." << std::flush;
-    EvalResult ev;
-    if (lead) {
-      ev = EvaluateRobustness(eval_model, test, c.eval_attack(),
-                              std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch);
-    }
-    EpochRecord rec;
-    rec.epoch = epoch + 1;
-    rec.loss = loss_sum / std::max<int64_t>(seen, 1);
-    rec.clean = ev.clean;
-    rec.pgd = ev.adversarial;
-    rec.seconds = train_seconds;
-    rec.img_per_s = seen / std::max(train_seconds, 1e-9);
-    rec.lr = lr;
-    summary.epochs.push_back(rec);
-    summary.clean_accuracy = ev.clean;
-    summary.pgd_accuracy = ev.adversarial;
-    if (log) {
-      *log << absl::StrFormat("\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s, "
-                              "data loading %.1f%%)\n",
-                              rec.epoch, rec.loss, rec.clean, c.eval_attack().name(),
-                              c.eval_attack().num_steps(), rec.pgd, rec.seconds, rec.img_per_s,
-                              100 * data_seconds / std::max(rec.seconds, 1e-9));
-    }
-
-    if (!lead) {
-      // Rank 0 evaluates, writes DIR/* and then shares the epoch's results.
-      SPAT_RETURN_IF_ERROR(ShareEvalResult(*comm, &ev));
+    SPAT_ASSIGN_OR_RETURN(EpochStats stats, TrainEpoch(c, rc, run, epoch, progress));
+    progress.Evaluating();
+    EvalResult ev = EvaluateEpoch(c, rc, run, epoch);
+    AddEpoch(c, epoch, stats, ev, &summary);
+    progress.EpochDone(summary.epochs.back(), stats.data_seconds);
+    if (rc.lead()) SPAT_RETURN_IF_ERROR(files.Write(run, summary, epoch, rc.world));
+    if (rc.comm != nullptr) {
+      // Rank 0 wrote DIR/* first; then every rank takes its evaluation.
+      SPAT_RETURN_IF_ERROR(ShareEvalResult(*rc.comm, &ev));
       summary.epochs.back().clean = summary.clean_accuracy = ev.clean;
       summary.epochs.back().pgd = summary.pgd_accuracy = ev.adversarial;
-      continue;
     }
-    // Persist: checkpoint, then resumable state, then metrics (each atomic).
-    SPAT_RETURN_IF_ERROR(models::SaveCheckpoint(eval_model, ckpt_path));
-    models::StateDict state;
-    for (auto& [k, t] : models::GetStateDict(*model)) state.emplace_back("model." + k, t);
-    for (auto& kv : opt.State()) state.push_back(kv);
-    for (auto& [k, t] : method->SaveState()) state.emplace_back("method." + k, t);
-    state.emplace_back("meta.epoch", at::tensor(static_cast<int64_t>(epoch + 1)));
-    state.emplace_back("meta.global_step", at::tensor(ctx.global_step));
-    state.emplace_back("rng.torch",
-                       GeneratorState(at::detail::getDefaultCPUGenerator()));
-    state.emplace_back("rng.attack", GeneratorState(ctx.gen));
-    for (const EpochRecord& r : summary.epochs) {
-      state.emplace_back(absl::StrCat("epoch.", r.epoch),
-                         at::tensor({r.loss, r.clean, r.pgd, r.img_per_s, r.seconds, r.lr},
-                                    at::kDouble));
-    }
-    SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_path));
-    SPAT_RETURN_IF_ERROR(
-        WriteFileAtomically(metrics_path, MetricsJson(c, summary, c.threads(), world)));
-    if (comm != nullptr) SPAT_RETURN_IF_ERROR(ShareEvalResult(*comm, &ev));
   }
-  if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*model);
+  if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*run.model);
   return summary;
 }
 

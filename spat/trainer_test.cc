@@ -88,7 +88,7 @@ TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
   const std::string metrics = Read(a + "/metrics.json");
   for (const char* key : {"\"clean_accuracy\"", "\"pgd_accuracy\"", "\"epochs\"",
                           "\"world_size\": 1", "\"img_per_s\"", "\"config\"",
-                          "\"name\":\"trades\""}) {
+                          "\"name\": \"trades\""}) {
     EXPECT_NE(metrics.find(key), std::string::npos) << key << "\n" << metrics;
   }
   // Same seed, same threads: bit-identical weights.

@@ -11,7 +11,7 @@
 # and the ratio ours / eager. Without python3-torch it says so and exits 0.
 #
 # Our binaries tune two process-level settings by default (glibc malloc keeps
-# freed tensor buffers, OpenBLAS runs single-threaded: spat/cli.h). Eager
+# freed tensor buffers, OpenBLAS runs single-threaded: base/process_tuning.h). Eager
 # PyTorch can get the same from the environment, so each round also runs
 # eager with them ("eager+env") -- the fair comparison of the two step
 # implementations, beside eager as a user runs it.

@@ -1,4 +1,4 @@
-#include "spat/atomic_file.h"
+#include "base/files.h"
 
 #include <unistd.h>
 
@@ -49,6 +49,17 @@ TEST(AtomicFile, FailedRenameLeavesThePreviousTargetIntact) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(Read(dir + "/f"), "keep\n");
   EXPECT_FALSE(std::ifstream(dir + ".tmp." + std::to_string(getpid())).good());
+}
+
+TEST(MakeDirs, CreatesParentsAndRefusesAFile) {
+  const std::string deep = Tmp("a/b/c");
+  ASSERT_TRUE(MakeDirs(deep).ok());
+  ASSERT_TRUE(MakeDirs(deep).ok());  // exists: fine
+  ASSERT_TRUE(WriteFileAtomically(deep + "/file", "x").ok());
+  absl::Status st = MakeDirs(deep + "/file/sub");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(deep + "/file"), std::string::npos) << st;
+  EXPECT_TRUE(MakeDirs("").ok());
 }
 
 }  // namespace

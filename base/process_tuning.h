@@ -1,22 +1,12 @@
-// Command-line parsing for every spat binary: Abseil flags, but bad usage
-// exits 2 (Abseil's own parser exits 1 on an unknown flag or a malformed
-// value, which our convention reserves for bad data):
+// Process-wide settings for tensor workloads, applied once at the start of
+// every binary (ParseCommandLineOrExit does it):
 //
-//   std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
-//
-// Unknown flags and values that do not parse are reported by name
-// ("error: --epsilon: Illegal value 'abc'...") with exit code 2; positional
-// arguments are refused the same way. Returns argv[0] plus nothing else.
-#ifndef SPAT_SPAT_CLI_H_
-#define SPAT_SPAT_CLI_H_
-
-#include <vector>
+//   spat::TuneAllocator();
+//   spat::TuneBlas();
+#ifndef SPAT_BASE_PROCESS_TUNING_H_
+#define SPAT_BASE_PROCESS_TUNING_H_
 
 namespace spat {
-
-// Also tunes glibc malloc and OpenBLAS for tensor workloads (see TuneAllocator
-// and TuneBlas).
-std::vector<char*> ParseCommandLineOrExit(int argc, char** argv);
 
 // Keeps freed tensor buffers (up to 32 MiB each) in the heap for reuse
 // instead of returning them to the kernel: glibc's default serves every
@@ -36,4 +26,4 @@ void TuneBlas();
 
 }  // namespace spat
 
-#endif  // SPAT_SPAT_CLI_H_
+#endif  // SPAT_BASE_PROCESS_TUNING_H_

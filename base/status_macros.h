@@ -3,8 +3,8 @@
 //
 //   SPAT_ASSIGN_OR_RETURN(torch::Tensor x, ReadIdxImages(path));
 //   SPAT_RETURN_IF_ERROR(ValidateConfig(config));
-#ifndef SPAT_SPAT_STATUS_MACROS_H_
-#define SPAT_SPAT_STATUS_MACROS_H_
+#ifndef SPAT_BASE_STATUS_MACROS_H_
+#define SPAT_BASE_STATUS_MACROS_H_
 
 #include <utility>
 
@@ -33,4 +33,4 @@
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 
-#endif  // SPAT_SPAT_STATUS_MACROS_H_
+#endif  // SPAT_BASE_STATUS_MACROS_H_

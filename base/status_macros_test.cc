@@ -1,4 +1,4 @@
-#include "spat/status_macros.h"
+#include "base/status_macros.h"
 
 #include <string>
 

@@ -1,6 +1,7 @@
-#include "spat/atomic_file.h"
+#include "base/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,24 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
   if (const int dfd = ::open(dir.c_str(), O_RDONLY); dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  if (dir.empty()) return absl::OkStatus();
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
+  }
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (absl::Status parent = MakeDirs(dir.substr(0, slash)); !parent.ok()) return parent;
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create directory ", dir, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

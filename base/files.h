@@ -1,0 +1,25 @@
+// Files that survive a crash: replacement through a temporary file, fsync and
+// rename, and directories created with their parents. Failures name the path.
+//
+//   SPAT_RETURN_IF_ERROR(MakeDirs(dir));
+//   SPAT_RETURN_IF_ERROR(WriteFileAtomically(dir + "/metrics.json", json));
+#ifndef SPAT_BASE_FILES_H_
+#define SPAT_BASE_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace spat {
+
+// Writes a temporary file in the same directory, fsyncs it, renames it over
+// `path` and fsyncs the directory. A failure leaves the previous file intact.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes);
+
+// Creates `dir` and its missing parents (like mkdir -p). OK if it exists as a
+// directory; an error if it, or a parent, is something else.
+absl::Status MakeDirs(const std::string& dir);
+
+}  // namespace spat
+
+#endif  // SPAT_BASE_FILES_H_
