@@ -168,6 +168,7 @@ TEST(Attacks, EveryAttackStaysInTheBallOnRandomAndTrainedModels) {
 // x' stays fp32 and in the ball, and on a trained model it is about as
 // strong as fp32 PGD; autocast is off again afterwards.
 TEST(Pgd, Bf16ForwardStaysInTheBallAndKeepsItsStrength) {
+  if (!CpuBf16Supported()) GTEST_SKIP() << "no bfloat16 CPU kernels (oneDNN needs AVX-512)";
   Toy d = MakeData(64, 2);
   auto trained = TrainedMlp();
   ForwardFn f = Fn(trained);

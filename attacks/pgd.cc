@@ -7,6 +7,8 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <exception>
+
 namespace spat::attacks {
 namespace {
 
@@ -44,6 +46,22 @@ class Bf16Autocast {
 
 }  // namespace
 
+bool CpuBf16Supported() {
+  static const bool supported = [] {
+    try {
+      at::NoGradGuard no_grad;
+      Bf16Autocast autocast;
+      at::Tensor x = at::ones({1, 1, 4, 4});
+      at::Tensor conv = at::conv2d(x, at::ones({2, 1, 3, 3}));
+      at::Tensor lin = at::linear(conv.flatten(1), at::ones({3, 8}));
+      return lin.scalar_type() == at::kBFloat16 && lin.isfinite().all().item<bool>();
+    } catch (const std::exception&) {  // c10::Error, or oneDNN's own dnnl::error
+      return false;
+    }
+  }();
+  return supported;
+}
+
 at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf) {
   if (!loss.requires_grad()) return at::zeros_like(leaf);
   at::Tensor g = torch::autograd::grad({loss}, {leaf}, /*grad_outputs=*/{},
@@ -70,6 +88,8 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
   TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
   TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
               "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
+  TORCH_CHECK(!options.bf16 || CpuBf16Supported(),
+              "PGD with bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512)");
   const double eps = options.epsilon;
   at::Tensor x0 = x.detach();
   at::Tensor x_adv;

@@ -49,6 +49,12 @@ struct PgdOptions {
   at::Tensor init = {};
 };
 
+// True if this process can run bfloat16 convolutions and matrix products on
+// the CPU, as PgdOptions::bf16 needs: oneDNN's bf16 kernels need AVX-512
+// (absent on AVX2-only CPUs, or capped by DNNL_MAX_CPU_ISA). Tried once, on
+// tiny tensors; the answer is cached.
+bool CpuBf16Supported();
+
 // logits = forward(x): [B, ...] -> [B, C].
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
 // Per-example loss to ascend: logits [B, C] -> [B].

@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "attacks/pgd.h"
 #include "base/cli.h"
 #include "benchmarks/op_profile.h"
 #include "models/registry.h"
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
   auto model = spat::models::CreateModel(spec);
   if (!model.ok()) {
     std::cerr << "error: --model: " << model.status().message() << "\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_bf16) && !spat::attacks::CpuBf16Supported()) {
+    std::cerr << "error: --bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512)\n";
     return 2;
   }
   spat::MethodOptions o;

@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
+#include "attacks/pgd.h"
 #include "base/cli.h"
 #include "spat/config.h"
 #include "spat/distributed.h"
@@ -200,6 +201,11 @@ int main(int argc, char** argv) {
   if (!resolved.ok()) {
     std::cerr << "error: invalid configuration: "
               << WithFlagName(std::string(resolved.status().message())) << "\n";
+    return 2;
+  }
+  if (resolved->bf16() && !spat::attacks::CpuBf16Supported()) {
+    std::cerr << "error: --bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512); "
+                 "train without --bf16\n";
     return 2;
   }
   absl::StatusOr<spat::DistEnv> env = spat::DistEnvFromEnvironment();

@@ -620,6 +620,10 @@ void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const Ev
   summary->pgd_accuracy = ev.adversarial;
 }
 
+constexpr char kNoBf16[] =
+    "--bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512; or DNNL_MAX_CPU_ISA "
+    "caps it); train without --bf16";
+
 // What Train refuses before it starts.
 absl::Status CheckRunnable(const TrainConfig& c, int world) {
   if (c.optimizer().batch_size() < world) {
@@ -632,6 +636,7 @@ absl::Status CheckRunnable(const TrainConfig& c, int world) {
         "device '", c.device(), "': this build runs on the CPU only"));
   }
   if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
+  if (c.bf16() && !attacks::CpuBf16Supported()) return absl::InvalidArgumentError(kNoBf16);
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attacks/pgd.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"
 
@@ -105,6 +106,15 @@ TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
 // bf16 autocast (opt-in) trains: finite losses, fp32 weights that differ
 // from the fp32 run's, and the checkpoint stays fp32.
 TEST(Trainer, Bf16AutocastTrainsAndKeepsFp32Weights) {
+  if (!attacks::CpuBf16Supported()) {
+    // Refused up front with a message naming the flag, not a oneDNN error.
+    TrainConfig c = Tiny("spat", Tmp("bf16-refused"), 1);
+    c.set_bf16(true);
+    absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("--bf16"), std::string::npos) << s.status();
+    GTEST_SKIP() << "no bfloat16 CPU kernels (oneDNN needs AVX-512)";
+  }
   TrainConfig c = Tiny("spat", Tmp("bf16"), 1);
   c.set_bf16(true);
   absl::StatusOr<TrainSummary> s = Train(c, nullptr);
