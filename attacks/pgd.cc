@@ -88,8 +88,7 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
   TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
   TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
               "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
-  TORCH_CHECK(!options.bf16 || CpuBf16Supported(),
-              "PGD with bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512)");
+  TORCH_CHECK(!options.bf16 || CpuBf16Supported(), "PGD with bf16: ", kNoCpuBf16);
   const double eps = options.epsilon;
   at::Tensor x0 = x.detach();
   at::Tensor x_adv;

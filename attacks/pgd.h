@@ -55,6 +55,10 @@ struct PgdOptions {
 // tiny tensors; the answer is cached.
 bool CpuBf16Supported();
 
+// Why bf16 is refused where CpuBf16Supported() is false (for error messages).
+inline constexpr char kNoCpuBf16[] =
+    "this CPU has no bfloat16 kernels (oneDNN needs AVX-512, or DNNL_MAX_CPU_ISA caps it)";
+
 // logits = forward(x): [B, ...] -> [B, C].
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
 // Per-example loss to ascend: logits [B, C] -> [B].

@@ -61,6 +61,11 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
   return absl::OkStatus();
 }
 
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
 absl::Status MakeDirs(const std::string& dir) {
   if (dir.empty()) return absl::OkStatus();
   struct stat st;

@@ -16,6 +16,9 @@ namespace spat {
 // `path` and fsyncs the directory. A failure leaves the previous file intact.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes);
 
+// True if something (a file, a directory, ...) exists at `path`.
+bool PathExists(const std::string& path);
+
 // Creates `dir` and its missing parents (like mkdir -p). OK if it exists as a
 // directory; an error if it, or a parent, is something else.
 absl::Status MakeDirs(const std::string& dir);

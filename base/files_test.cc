@@ -60,6 +60,9 @@ TEST(MakeDirs, CreatesParentsAndRefusesAFile) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find(deep + "/file"), std::string::npos) << st;
   EXPECT_TRUE(MakeDirs("").ok());
+  EXPECT_TRUE(PathExists(deep));
+  EXPECT_TRUE(PathExists(deep + "/file"));
+  EXPECT_FALSE(PathExists(deep + "/missing"));
 }
 
 }  // namespace

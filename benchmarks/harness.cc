@@ -3,7 +3,6 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -21,11 +20,6 @@
 
 namespace spat::benchmarks {
 namespace {
-
-bool Exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
 
 absl::StatusOr<std::string> ReadText(const std::string& path) {
   std::ifstream f(path);
@@ -67,10 +61,10 @@ std::string DefaultPaperTablesPath() {
   for (const char* env : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
     if (const char* d = std::getenv(env); d != nullptr && *d) {
       const std::string p = absl::StrCat(d, "/spat/", rel);
-      if (Exists(p)) return p;
+      if (PathExists(p)) return p;
     }
   }
-  if (Exists(rel)) return rel;
+  if (PathExists(rel)) return rel;
   if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr) {
     return absl::StrCat(ws, "/", rel);
   }
@@ -244,7 +238,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
         ": run every --shard=i/N of this binary with the same preset first and gather their "
         "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
   }
-  const bool resume = Exists(dir + "/train_state.pt") &&
+  const bool resume = PathExists(dir + "/train_state.pt") &&
                       ReadText(started_path).ok() &&
                       ConfigIdentity(*ReadText(started_path)) == identity;
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));
@@ -287,13 +281,13 @@ absl::Status Harness::Plot(const std::string& name, const std::string& script,
   }
   absl::StrAppend(&full, script);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(gp, full));
-  if (!Exists("/usr/bin/gnuplot")) {
+  if (!PathExists("/usr/bin/gnuplot")) {
     if (options_.log) *options_.log << "warning: gnuplot not installed; skipped " << png << "\n";
     return absl::OkStatus();
   }
   const std::string cmd = absl::StrCat("/usr/bin/gnuplot '", gp, "' 2>&1");
   const int rc = std::system(cmd.c_str());
-  if (rc != 0 || !Exists(png)) {
+  if (rc != 0 || !PathExists(png)) {
     return absl::InternalError(absl::StrCat("gnuplot failed on ", gp, " (exit ", rc, ")"));
   }
   if (options_.log) *options_.log << "wrote " << png << "\n";

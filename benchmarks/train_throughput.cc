@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (absl::GetFlag(FLAGS_bf16) && !spat::attacks::CpuBf16Supported()) {
-    std::cerr << "error: --bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512)\n";
+    std::cerr << "error: --bf16: " << spat::attacks::kNoCpuBf16 << "\n";
     return 2;
   }
   spat::MethodOptions o;

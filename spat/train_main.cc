@@ -204,8 +204,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (resolved->bf16() && !spat::attacks::CpuBf16Supported()) {
-    std::cerr << "error: --bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512); "
-                 "train without --bf16\n";
+    std::cerr << "error: --bf16: " << spat::attacks::kNoCpuBf16 << "; train without --bf16\n";
     return 2;
   }
   absl::StatusOr<spat::DistEnv> env = spat::DistEnvFromEnvironment();

@@ -5,7 +5,6 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <torch/utils.h>
 
@@ -121,16 +120,11 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 // OK if `path` is absent (a run from before config.textproto was written) or
 // holds `c` up to out_dir, threads and the number of epochs (a run may be
 // extended); otherwise FailedPrecondition naming the differing fields.
 absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
-  if (!Exists(path)) return absl::OkStatus();
+  if (!PathExists(path)) return absl::OkStatus();
   std::ifstream f(path);
   std::stringstream text;
   text << f.rdbuf();
@@ -620,10 +614,6 @@ void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const Ev
   summary->pgd_accuracy = ev.adversarial;
 }
 
-constexpr char kNoBf16[] =
-    "--bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512; or DNNL_MAX_CPU_ISA "
-    "caps it); train without --bf16";
-
 // What Train refuses before it starts.
 absl::Status CheckRunnable(const TrainConfig& c, int world) {
   if (c.optimizer().batch_size() < world) {
@@ -636,7 +626,10 @@ absl::Status CheckRunnable(const TrainConfig& c, int world) {
         "device '", c.device(), "': this build runs on the CPU only"));
   }
   if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
-  if (c.bf16() && !attacks::CpuBf16Supported()) return absl::InvalidArgumentError(kNoBf16);
+  if (c.bf16() && !attacks::CpuBf16Supported()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bf16: ", attacks::kNoCpuBf16, "; train without --bf16"));
+  }
   return absl::OkStatus();
 }
 
