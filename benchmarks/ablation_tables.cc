@@ -41,9 +41,9 @@ absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
       *h.options().log << absl::StrFormat("\n== %s: cell %d/%d, %s\n", id, i + 1,
                                           variants.size(), v.row);
     }
-    SPAT_ASSIGN_OR_RETURN(CellResult r, h.TrainCell(CellName(v), c));
-    table.Add(v.row, "Clean", r.clean, r.seconds);
-    table.Add(v.row, "PGD-20", r.pgd, r.seconds);
+    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(CellName(v), c));
+    table.Add(v.row, "Clean", Clean(runs), Seconds(runs));
+    table.Add(v.row, "PGD-20", Pgd(runs), Seconds(runs));
   }
   return table;
 }
@@ -62,23 +62,28 @@ absl::StatusOr<Table> RunTable1(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Table t, RunVariants(h, "table1", v));
   t.Note("Rows s=5, alpha=0.2 and beta=0.2 are the same configuration (the defaults), "
          "trained once.");
-  if (h.options().preset != Preset::kSmoke) t.AddClaims(Table1Claims(t.result()));
+  t.AddClaims(Table1Claims(t.result()));
   return t;
 }
 
 absl::StatusOr<Table> RunTable2(const Harness& h) {
-  return RunVariants(h, "table2",
-                     {{"L_nce^sp + lambda L_rob^sp"},
-                      {"L_nce + lambda L_rob^sp", 5, 0.2, 0.2, false, true},
-                      {"L_nce^sp + lambda L_rob", 5, 0.2, 0.2, true, false},
-                      {"L_nce + lambda L_rob", 5, 0.2, 0.2, false, false}});
+  SPAT_ASSIGN_OR_RETURN(Table t, RunVariants(h, "table2",
+                                             {{"L_nce^sp + lambda L_rob^sp"},
+                                              {"L_nce + lambda L_rob^sp", 5, 0.2, 0.2, false, true},
+                                              {"L_nce^sp + lambda L_rob", 5, 0.2, 0.2, true, false},
+                                              {"L_nce + lambda L_rob", 5, 0.2, 0.2, false, false}}));
+  t.AddClaims(Table2Claims(t.result()));
+  return t;
 }
 
 absl::StatusOr<Table> RunTable3(const Harness& h) {
-  return RunVariants(h, "table3",
-                     {{"L_nce^sp + lambda L_rob^sp"},
-                      {"L_ce^sp + lambda L_rob^sp", 5, 0.2, 0.2, true, true, false},
-                      {"L_ce + lambda L_rob", 5, 0.2, 0.2, false, false, false}});
+  SPAT_ASSIGN_OR_RETURN(
+      Table t, RunVariants(h, "table3",
+                           {{"L_nce^sp + lambda L_rob^sp"},
+                            {"L_ce^sp + lambda L_rob^sp", 5, 0.2, 0.2, true, true, false},
+                            {"L_ce + lambda L_rob", 5, 0.2, 0.2, false, false, false}}));
+  t.AddClaims(Table3Claims(t.result()));
+  return t;
 }
 
 absl::Status PlotTable1(const Harness& h, const Table& t) {
@@ -86,7 +91,9 @@ absl::Status PlotTable1(const Harness& h, const Table& t) {
   for (const ResultCell& c : t.result().cells()) cells[{c.row(), c.column()}] = &c;
   std::map<std::string, std::string> data;
   for (const char* param : {"s", "alpha", "beta"}) {
-    std::string rows = "# value ours_clean ours_pgd20 paper_clean paper_pgd20\n";
+    std::string rows =
+        "# value ours_clean ours_pgd20 paper_clean paper_pgd20 sd_clean sd_pgd20 (sd over the "
+        "seeds)\n";
     for (const std::string& row : t.result().rows()) {
       if (row.rfind(std::string(param) + "=", 0) != 0) continue;
       const ResultCell* c = cells[{row, "Clean"}];
@@ -94,7 +101,8 @@ absl::Status PlotTable1(const Harness& h, const Table& t) {
       if (c == nullptr || p == nullptr) continue;
       absl::StrAppend(&rows, row.substr(row.find('=') + 1), " ", c->ours(), " ", p->ours(), " ",
                       c->has_paper() ? absl::StrCat(c->paper()) : "NaN", " ",
-                      p->has_paper() ? absl::StrCat(p->paper()) : "NaN", "\n");
+                      p->has_paper() ? absl::StrCat(p->paper()) : "NaN", " ", c->sd(), " ",
+                      p->sd(), "\n");
     }
     data[absl::StrCat(param, ".dat")] = rows;
   }
@@ -102,13 +110,14 @@ absl::Status PlotTable1(const Harness& h, const Table& t) {
       "set terminal pngcairo size 1500,450 font ',11' noenhanced\n"
       "set output png\n"
       "set multiplot layout 1,3 title 'Table 1: SPAT sensitivity (",
-      t.result().preset(), " preset, solid = ours; dashed = paper, CIFAR-10)'\n"
+      t.result().preset(), " preset, solid = ours, mean and sd over ", t.result().seeds(),
+      " seed(s); dashed = paper, CIFAR-10)'\n"
       "set ylabel 'accuracy (%)'\nset grid\nset key bottom left\n"
       "do for [p in 's alpha beta'] {\n"
       "  f = p eq 's' ? s : (p eq 'alpha' ? alpha : beta)\n"
       "  set xlabel p\n"
-      "  plot f using 1:2 with linespoints lw 2 pt 7 title 'ours clean', \\\n"
-      "       f using 1:3 with linespoints lw 2 pt 5 title 'ours PGD-20', \\\n"
+      "  plot f using 1:2:6 with yerrorlines lw 2 pt 7 title 'ours clean', \\\n"
+      "       f using 1:3:7 with yerrorlines lw 2 pt 5 title 'ours PGD-20', \\\n"
       "       f using 1:4 with linespoints dt 2 pt 6 title 'paper clean', \\\n"
       "       f using 1:5 with linespoints dt 2 pt 4 title 'paper PGD-20'\n"
       "}\nunset multiplot\n");

@@ -5,6 +5,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "base/files.h"
 #include "base/status_macros.h"
+#include "benchmarks/stats.h"
 #include "spat/trainer.h"
 
 namespace spat::benchmarks {
@@ -39,6 +41,33 @@ absl::StatusOr<Preset> ParsePreset(const std::string& name) {
   if (name == "paper") return Preset::kPaper;
   return absl::InvalidArgumentError(
       absl::StrCat("--preset: unknown value '", name, "'; allowed: smoke, cpu, paper"));
+}
+
+int DefaultSeeds(Preset p) {
+  switch (p) {
+    case Preset::kSmoke: return 1;
+    case Preset::kCpu: return 3;
+    case Preset::kPaper: return 4;
+  }
+  return 1;
+}
+
+std::vector<double> Clean(const std::vector<CellResult>& runs) {
+  std::vector<double> v;
+  for (const CellResult& r : runs) v.push_back(r.clean);
+  return v;
+}
+
+std::vector<double> Pgd(const std::vector<CellResult>& runs) {
+  std::vector<double> v;
+  for (const CellResult& r : runs) v.push_back(r.pgd);
+  return v;
+}
+
+double Seconds(const std::vector<CellResult>& runs) {
+  double s = 0;
+  for (const CellResult& r : runs) s += r.seconds;
+  return s;
 }
 
 std::string PresetName(Preset p) {
@@ -82,12 +111,16 @@ Table::Table(const PaperTable& paper, Preset preset, std::string protocol) {
   for (const Cell& c : paper.cells()) paper_[{c.row(), c.column()}] = c.value();
 }
 
-void Table::Add(const std::string& row, const std::string& column, double ours,
-                double seconds) {
+void Table::Add(const std::string& row, const std::string& column,
+                const std::vector<double>& runs, double seconds) {
   ResultCell* c = result_.add_cells();
   c->set_row(row);
   c->set_column(column);
-  c->set_ours(ours);
+  const Summary s = Summarize(runs);
+  c->set_ours(s.mean);
+  c->set_sd(s.sd);
+  for (double v : runs) c->add_runs(v);
+  result_.set_seeds(std::max(result_.seeds(), s.n));
   if (seconds > 0) c->set_seconds(seconds);
   if (auto it = paper_.find({row, column}); it != paper_.end()) c->set_paper(it->second);
   bool known_row = false, known_col = false;
@@ -101,7 +134,10 @@ std::string Table::Markdown() const {
   std::map<std::pair<std::string, std::string>, const ResultCell*> cells;
   for (const ResultCell& c : result_.cells()) cells[{c.row(), c.column()}] = &c;
   std::string md = absl::StrCat("# ", result_.title(), "\n\n");
-  absl::StrAppend(&md, "Each cell: **ours** (paper). Preset `", result_.preset(), "`.\n\n");
+  absl::StrAppend(&md, "Each cell: **ours: mean ± sd over n = ", result_.seeds(), " run",
+                  result_.seeds() == 1 ? "" : "s", " (seeds ", result_.seeds() == 1 ? "base" :
+                  "base, base + 1, ...", ")** (paper: mean of 4 runs). Preset `",
+                  result_.preset(), "`.\n\n");
   std::vector<std::string> header = {""};
   for (const auto& c : result_.columns()) header.push_back(c);
   std::vector<std::string> sep(header.size(), "---");
@@ -118,7 +154,10 @@ std::string Table::Markdown() const {
       }
       any = true;
       const ResultCell* cell = it->second;
-      line.push_back(absl::StrCat("**", Fmt(cell->ours()), "**",
+      std::string ours = Fmt(cell->ours());
+      if (cell->runs_size() > 1) absl::StrAppend(&ours, " ± ", Fmt(cell->sd()));
+      if (cell->runs_size() != result_.seeds()) absl::StrAppend(&ours, " (n=", cell->runs_size(), ")");
+      line.push_back(absl::StrCat("**", ours, "**",
                                   cell->has_paper() ? absl::StrCat(" (", Fmt(cell->paper()), ")")
                                                     : std::string(" (—)")));
     }
@@ -133,6 +172,25 @@ std::string Table::Markdown() const {
   }
   for (const auto& n : result_.notes()) absl::StrAppend(&md, "\n- ", n);
   if (result_.notes_size() > 0) absl::StrAppend(&md, "\n");
+  if (result_.claims_size() > 0) {
+    int counts[3] = {0, 0, 0};
+    for (const ClaimResult& c : result_.claims()) {
+      ++counts[c.outcome() == "holds" ? 0 : c.outcome() == "contradicted" ? 1 : 2];
+    }
+    absl::StrAppend(&md, absl::StrFormat(
+        "\n## The paper's claims, tested on our runs\n\n%d hold, %d contradicted, %d "
+        "inconclusive (one-sided tests at alpha 0.05 over each cell's runs; contradicted = "
+        "significant in the other direction).\n\n",
+        counts[0], counts[1], counts[2]));
+    for (const ClaimResult& c : result_.claims()) {
+      absl::StrAppend(&md, "- **", c.outcome(), "**",
+                      c.outcome() == "inconclusive" && c.p() >= 1
+                          ? std::string()
+                          : absl::StrFormat(" (p = %.4f)", c.p()),
+                      ": ", c.statement(), ". ", c.evidence(), ". *", c.test(), "; ", c.source(),
+                      "*\n");
+    }
+  }
   return md;
 }
 
@@ -141,8 +199,7 @@ Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
 }
 
 void Table::AddClaims(const std::vector<Claim>& claims) {
-  for (const Claim& c : claims) Note(ClaimNote(c));
-  if (absl::Status st = ClaimsHold(claims); !st.ok() && claims_.ok()) claims_ = st;
+  for (const Claim& c : claims) *result_.add_claims() = ToResult(c);
 }
 
 absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
@@ -187,6 +244,19 @@ absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
   *shard = i;
   *num_shards = n;
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CellResult>> Harness::TrainCells(const std::string& cell,
+                                                            const TrainConfig& config) const {
+  std::vector<CellResult> runs;
+  for (int k = 0; k < std::max(1, options_.seeds); ++k) {
+    TrainConfig c = config;
+    c.set_seed(config.seed() + k);
+    SPAT_ASSIGN_OR_RETURN(CellResult r,
+                          TrainCell(k == 0 ? cell : absl::StrCat(cell, "_seed", c.seed()), c));
+    runs.push_back(std::move(r));
+  }
+  return runs;
 }
 
 absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,

@@ -1,14 +1,16 @@
 // Shared machinery of the table binaries: presets, resumable training cells,
 // the paper's numbers, and the Markdown / JSON / PNG writers.
 //
-//   Harness h(options);                       // --preset, --out_dir, --shard ...
-//   SPAT_ASSIGN_OR_RETURN(CellResult r, h.TrainCell("s=5", config));
-//   table.Add("s=5", "Clean", r.clean);
+//   Harness h(options);                       // --preset, --seeds, --out_dir, --shard ...
+//   SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells("s=5", config));
+//   table.Add("s=5", "Clean", Clean(runs));   // mean ± sd over the seeds
 //   SPAT_RETURN_IF_ERROR(h.Write(table));     // table1.md, table1.json, table1.png
 //
 // A cell is one training run in DIR/cells/<cell>/. A finished cell (its
 // done.textproto records the same resolved config) is read back, not
 // recomputed; an interrupted one resumes from its last finished epoch.
+// Under --seeds=N a table cell is N such runs, with seeds base, base + 1, ...
+// in DIR/cells/<cell>/ (the base seed) and DIR/cells/<cell>_seed<seed>/.
 #ifndef SPAT_BENCHMARKS_HARNESS_H_
 #define SPAT_BENCHMARKS_HARNESS_H_
 
@@ -26,6 +28,11 @@
 namespace spat::benchmarks {
 
 enum class Preset { kSmoke, kCpu, kPaper };
+
+// Runs per table cell when --seeds is not given: smoke 1, cpu 3, paper 4 (the
+// paper's). The cpu preset's cell size is chosen so that the main job
+// (table1_sweep, 11 distinct cells x 3 seeds) takes about 45 minutes on 2 cores.
+int DefaultSeeds(Preset p);
 
 absl::StatusOr<Preset> ParsePreset(const std::string& name);
 std::string PresetName(Preset p);
@@ -46,13 +53,13 @@ class Table {
  public:
   Table(const PaperTable& paper, Preset preset, std::string protocol);
 
-  void Add(const std::string& row, const std::string& column, double ours,
+  // One value per run (seed); the cell shows their mean ± sd.
+  void Add(const std::string& row, const std::string& column, const std::vector<double>& runs,
            double seconds = 0);
   void Note(const std::string& note) { result_.add_notes(note); }
-  // Records each claim as a note; claims() is then FailedPrecondition if one
-  // failed (the table binaries exit 1 after writing their outputs).
+  // Records the claims; the Markdown lists them with their outcomes. A
+  // contradicted claim is reported, not an error.
   void AddClaims(const std::vector<Claim>& claims);
-  const absl::Status& claims() const { return claims_; }
   const TableResult& result() const { return result_; }
 
   // The Markdown rendering: ours beside the paper's, then both protocols.
@@ -61,11 +68,16 @@ class Table {
  private:
   std::map<std::pair<std::string, std::string>, double> paper_;
   TableResult result_;
-  absl::Status claims_;
 };
+
+// The runs' clean / PGD-20 accuracies and summed seconds, in seed order.
+std::vector<double> Clean(const std::vector<CellResult>& runs);
+std::vector<double> Pgd(const std::vector<CellResult>& runs);
+double Seconds(const std::vector<CellResult>& runs);
 
 struct HarnessOptions {
   Preset preset = Preset::kCpu;
+  int seeds = 1;  // runs per table cell
   std::string out_dir;
   std::string paper_tables;  // path of paper_tables.textproto
   int threads = 0;
@@ -102,6 +114,12 @@ class Harness {
   // finished cell. Under --shard, another shard's cell comes back skipped;
   // under --merge, an unfinished cell is FailedPrecondition.
   absl::StatusOr<CellResult> TrainCell(const std::string& cell, TrainConfig config) const;
+
+  // The --seeds runs of a table cell: TrainCell for seeds config.seed() + k,
+  // k < seeds, in cells `cell` (k = 0) and `cell`_seed<seed>. Each run is a
+  // cell of its own for --shard and resume.
+  absl::StatusOr<std::vector<CellResult>> TrainCells(const std::string& cell,
+                                                     const TrainConfig& config) const;
 
   // Writes DIR/<id>.md, DIR/<id>.json and prints the Markdown to the log.
   absl::Status Write(const Table& table) const;

@@ -50,14 +50,44 @@ TEST(Harness, MarkdownShowsOursBesideThePapersAndBothProtocols) {
     cells { row: "a" column: "Clean" value: 84.26 }
   )pb", &paper);
   Table t(paper, Preset::kSmoke, "our protocol");
-  t.Add("a", "Clean", 91.5);
-  t.Add("b", "Clean", 12.0);  // a row the paper does not have
+  t.Add("a", "Clean", {91.5});
+  t.Add("b", "Clean", {12.0});  // a row the paper does not have
   const std::string md = t.Markdown();
   EXPECT_NE(md.find("| a | **91.50** (84.26) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| b | **12.00** (—) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("over n = 1 run "), std::string::npos) << md;
   EXPECT_NE(md.find("our protocol"), std::string::npos);
   EXPECT_NE(md.find("their protocol"), std::string::npos);
   EXPECT_NE(md.find("reduced protocol"), std::string::npos);
+}
+
+TEST(Harness, CellsShowMeanAndSdOverTheRunsAndTheClaimsTheirOutcome) {
+  PaperTable paper;
+  google::protobuf::TextFormat::ParseFromString(R"pb(
+    id: "t" title: "T" rows: "a" rows: "b" columns: "PGD-20"
+    cells { row: "a" column: "PGD-20" value: 59.56 }
+  )pb", &paper);
+  Table t(paper, Preset::kCpu, "our protocol");
+  t.Add("a", "PGD-20", {46.0, 51.1, 49.1});
+  t.Add("b", "PGD-20", {30.0, 31.0});  // one run short: its n is shown
+  Claim c{"a beats b", "Section X", "Welch"};
+  c.outcome = Outcome::kHolds;
+  c.p = 0.0123;
+  c.evidence = "numbers";
+  t.AddClaims({c});
+  const std::string md = t.Markdown();
+  EXPECT_NE(md.find("| a | **48.73 ± 2.57** (59.56) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| b | **30.50 ± 0.71 (n=2)** (—) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("over n = 3 runs"), std::string::npos) << md;
+  EXPECT_NE(md.find("1 hold, 0 contradicted, 0 inconclusive"), std::string::npos) << md;
+  EXPECT_NE(md.find("- **holds** (p = 0.0123): a beats b. numbers. *Welch; Section X*"),
+            std::string::npos)
+      << md;
+  // The JSON keeps every run.
+  EXPECT_EQ(t.result().cells(0).runs_size(), 3);
+  EXPECT_DOUBLE_EQ(t.result().cells(0).runs(1), 51.1);
+  EXPECT_EQ(t.result().seeds(), 3);
+  EXPECT_EQ(t.result().claims(0).outcome(), "holds");
 }
 
 TEST(Harness, PresetNames) {
@@ -66,19 +96,33 @@ TEST(Harness, PresetNames) {
   EXPECT_FALSE(ParsePreset("fast").ok());
 }
 
-TEST(Harness, FinishedCellIsReusedWhateverTheSpellingOfOutDir) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(tmp, nullptr);
+// A natural-training cell of seconds, and harness options writing to
+// $TEST_TMPDIR/<dir> with the log in `log`.
+absl::StatusOr<TrainConfig> TinyCell() {
   absl::StatusOr<TrainConfig> base = AblationBase(Preset::kSmoke);
-  ASSERT_TRUE(base.ok()) << base.status();
+  if (!base.ok()) return base;
   base->mutable_method()->set_name("natural");
   base->mutable_dataset()->set_train_subset(64);
   base->mutable_dataset()->set_test_subset(16);
-  std::ostringstream log;
+  return base;
+}
+
+HarnessOptions TmpOptions(const std::string& dir, std::ostringstream* log) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
   HarnessOptions o;
-  o.out_dir = std::string(tmp) + "/harness_reuse";
+  o.out_dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/" + dir;
   o.threads = 1;
-  o.log = &log;
+  o.log = log;
+  return o;
+}
+
+TEST(Harness, FinishedCellIsReusedWhateverTheSpellingOfOutDir) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  absl::StatusOr<TrainConfig> base = TinyCell();
+  ASSERT_TRUE(base.ok()) << base.status();
+  std::ostringstream log;
+  HarnessOptions o = TmpOptions("harness_reuse", &log);
   absl::StatusOr<CellResult> first = Harness(o).TrainCell("cell", *base);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->reused);
@@ -93,6 +137,35 @@ TEST(Harness, FinishedCellIsReusedWhateverTheSpellingOfOutDir) {
   absl::StatusOr<CellResult> third = Harness(o).TrainCell("cell", *base);
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_FALSE(third->reused);
+}
+
+TEST(Harness, SeedsAreCellsOfTheirOwnAndTheFirstKeepsTheBaseSeed) {
+  absl::StatusOr<TrainConfig> base = TinyCell();
+  ASSERT_TRUE(base.ok()) << base.status();
+  base->set_seed(7);
+  std::ostringstream log;
+  HarnessOptions o = TmpOptions("harness_seeds", &log);
+  o.seeds = 2;
+  absl::StatusOr<std::vector<CellResult>> runs = Harness(o).TrainCells("cell", *base);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].checkpoint, o.out_dir + "/cells/cell/checkpoint.pt");
+  EXPECT_EQ((*runs)[1].checkpoint, o.out_dir + "/cells/cell_seed8/checkpoint.pt");
+  EXPECT_EQ(Clean(*runs), (std::vector<double>{(*runs)[0].clean, (*runs)[1].clean}));
+  // More seeds later: the two finished runs are reused, the third trains.
+  o.seeds = 3;
+  log.str("");
+  runs = Harness(o).TrainCells("cell", *base);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE((*runs)[0].reused && (*runs)[1].reused && !(*runs)[2].reused) << log.str();
+  // Under --shard=1/2 the runs are dealt out one by one.
+  o.seeds = 2;
+  o.shard = 1;
+  o.num_shards = 2;
+  runs = Harness(o).TrainCells("other", *base);
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE((*runs)[0].skipped);
+  EXPECT_FALSE((*runs)[1].skipped);
 }
 
 }  // namespace

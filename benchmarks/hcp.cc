@@ -62,25 +62,29 @@ absl::StatusOr<Setup> MakeSetup(Preset p) {
   return s;
 }
 
-absl::StatusOr<std::vector<Trained>> TrainBoth(const Harness& h, const Setup& s,
-                                               const data::Dataset& test) {
-  std::vector<Trained> out;
+// runs[k] = {natural, SPAT} trained with seed base + k (--seeds).
+absl::StatusOr<std::vector<std::vector<Trained>>> TrainBoth(const Harness& h, const Setup& s,
+                                                            const data::Dataset& test) {
+  std::vector<std::vector<Trained>> runs;
   for (const auto& [label, config] :
        {std::make_pair(std::string("natural"), s.natural), std::make_pair(std::string("SPAT"), s.spat)}) {
-    SPAT_ASSIGN_OR_RETURN(CellResult r,
-                          h.TrainCell(absl::StrCat("hcp_", config.method().name(), "_",
-                                                   config.dataset().name()),
-                                      config));
+    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> cells,
+                          h.TrainCells(absl::StrCat("hcp_", config.method().name(), "_",
+                                                    config.dataset().name()),
+                                       config));
     if (h.TrainingOnly()) continue;  // --shard: the figures come from --merge
     models::ModelSpec spec;
     spec.name = config.model().name();
     spec.num_classes = test.num_classes;
     spec.in_channels = test.images.size(1);
     spec.image_size = test.images.size(2);
-    SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(r.checkpoint, spec));
-    out.push_back({label, model, r.clean});
+    runs.resize(cells.size());
+    for (size_t k = 0; k < cells.size(); ++k) {
+      SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(cells[k].checkpoint, spec));
+      runs[k].push_back({label, model, cells[k].clean});
+    }
   }
-  return out;
+  return runs;
 }
 
 // Untargeted PGD-20 predictions on `x` (all points).
@@ -134,20 +138,25 @@ absl::StatusOr<data::Dataset> TestSet(const Setup& s) {
 absl::Status RunFigure1(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
-  SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  SPAT_ASSIGN_OR_RETURN(auto runs, TrainBoth(h, s, test));
   if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t c = test.num_classes;
   std::string md = absl::StrCat(
       "# Figure 1: where untargeted PGD-20 sends each class\n\nPreset `",
-      PresetName(h.options().preset), "`. Paper (CIFAR-10, ResNet-18): over 40% of the dog "
-      "images attacked on a naturally trained model become cats; 30.6% with SPAT.\n\n"
+      PresetName(h.options().preset), "`, ", runs.size(), " run(s) per model (seeds base, base + "
+      "1, ...); the per-class table and the heatmaps show the first run. Paper (CIFAR-10, "
+      "ResNet-18): over 40% of the dog images attacked on a naturally trained model become "
+      "cats; 30.6% with SPAT.\n\n"
       "| class | top wrong class (natural / SPAT) |");
   std::vector<std::string> json_models;
   std::map<std::string, std::string> data;
   std::vector<at::Tensor> shares;
   std::vector<at::Tensor> tops;
-  std::vector<double> pgd_acc;
-  for (const Trained& t : models) {
+  // Per model (0 natural, 1 SPAT), one value per run.
+  std::vector<double> pgd_acc[2], mean_share[2];
+  for (size_t k = 0; k < runs.size(); ++k) {
+  for (size_t m = 0; m < runs[k].size(); ++m) {
+    const Trained& t = runs[k][m];
     at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7);
     at::Tensor conf = at::zeros({c * c}, at::kLong)
                           .index_add_(0, test.labels * c + pred, at::ones_like(pred))
@@ -157,6 +166,10 @@ absl::Status RunFigure1(const Harness& h) {
     at::Tensor row_err = errors.sum(1);
     auto [top_count, top] = errors.max(1);
     at::Tensor share = top_count.to(at::kDouble) / row_err.clamp_min(1).to(at::kDouble);
+    const double acc = 100.0 * conf.diagonal().sum().item<int64_t>() / test.size();
+    pgd_acc[m].push_back(acc);
+    mean_share[m].push_back(100 * share.mean().item<double>());
+    if (k > 0) continue;
     shares.push_back(share);
     tops.push_back(top);
     // Heatmap data: row-normalized error distribution, diagonal excluded.
@@ -167,8 +180,6 @@ absl::Status RunFigure1(const Harness& h) {
       absl::StrAppend(&rows, "\n");
     }
     data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
-    const double acc = 100.0 * conf.diagonal().sum().item<int64_t>() / test.size();
-    pgd_acc.push_back(acc);
     json_models.push_back(absl::StrFormat(
         "%s: {\"clean_accuracy\": %.2f, \"pgd20_accuracy\": %.2f, \"confusion\": %s, "
         "\"top_wrong_class\": [%s], \"top_wrong_share\": [%s]}",
@@ -177,6 +188,12 @@ absl::Status RunFigure1(const Harness& h) {
         absl::StrJoin(std::vector<double>(share.data_ptr<double>(), share.data_ptr<double>() + c), ", ")));
     absl::StrAppend(&md, absl::StrFormat(" %s (PGD-20 acc %.1f%%) |", t.label, acc));
   }
+  }
+  json_models.push_back(absl::StrFormat(
+      "\"runs\": {\"natural_pgd20_accuracy\": [%s], \"spat_pgd20_accuracy\": [%s], "
+      "\"natural_mean_top_wrong_share\": [%s], \"spat_mean_top_wrong_share\": [%s]}",
+      absl::StrJoin(pgd_acc[0], ", "), absl::StrJoin(pgd_acc[1], ", "),
+      absl::StrJoin(mean_share[0], ", "), absl::StrJoin(mean_share[1], ", ")));
   absl::StrAppend(&md, "\n| --- | --- | --- | --- |\n");
   for (int64_t i = 0; i < c; ++i) {
     const std::string& name = test.class_names[i];
@@ -186,16 +203,14 @@ absl::Status RunFigure1(const Harness& h) {
                                          100 * shares[0][i].item<double>(),
                                          100 * shares[1][i].item<double>()));
   }
-  std::vector<Claim> claims;
-  if (h.options().preset != Preset::kSmoke) {
-    claims = Figure1Claims(pgd_acc[0], pgd_acc[1],
-                           100 * shares[0].mean().item<double>(), static_cast<int>(c));
-  }
+  const std::vector<Claim> claims =
+      Figure1Claims(pgd_acc[0], pgd_acc[1], mean_share[0], static_cast<int>(c));
   absl::StrAppend(&md, absl::StrFormat(
-      "\nMean share over classes: natural %.1f%%, SPAT %.1f%% (a uniform spread over the "
-      "%d wrong classes would give %.1f%%).\n\n**Protocol**: %s\n",
-      100 * shares[0].mean().item<double>(), 100 * shares[1].mean().item<double>(), c - 1,
-      100.0 / (c - 1), s.protocol));
+      "\nOver the runs: PGD-20 accuracy natural %s, SPAT %s; mean top-wrong-class share over "
+      "classes natural %s, SPAT %s (a uniform spread over the %d wrong classes would give "
+      "%.1f%%).\n\n**Protocol**: %s\n",
+      MeanSd(pgd_acc[0]), MeanSd(pgd_acc[1]), MeanSd(mean_share[0]), MeanSd(mean_share[1]),
+      c - 1, 100.0 / (c - 1), s.protocol));
   AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure1.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
@@ -219,13 +234,13 @@ absl::Status RunFigure1(const Harness& h) {
   SPAT_RETURN_IF_ERROR(h.Plot("figure1", script, data));
   if (h.options().log) *h.options().log << md;
   std::cout << md;
-  return ClaimsHold(claims);
+  return absl::OkStatus();
 }
 
 absl::Status RunHcpAnalysis(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
-  SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  SPAT_ASSIGN_OR_RETURN(auto runs, TrainBoth(h, s, test));
   if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t c = test.num_classes;
   std::string md = absl::StrCat(
@@ -236,8 +251,10 @@ absl::Status RunHcpAnalysis(const Harness& h) {
       "| model | attacked points | attacks that succeed | land on j* | chance (1/(C-1)) | "
       "prototype norms v_j: min / max / std |\n| --- | --- | --- | --- | --- | --- |\n");
   std::vector<std::string> json;
-  std::vector<double> hard_share;
-  for (const Trained& t : models) {
+  std::vector<double> hard_share[2];  // natural, SPAT: one value per run
+  for (size_t k = 0; k < runs.size(); ++k) {
+  for (size_t model = 0; model < runs[k].size(); ++model) {
+    const Trained& t = runs[k][model];
     models::Classifier& m = *t.model;
     at::Tensor cos, clean_pred;
     {
@@ -256,9 +273,10 @@ absl::Status RunHcpAnalysis(const Harness& h) {
     const int64_t n_hard = fooled.logical_and(pred.eq(hard)).sum().item<int64_t>();
     at::Tensor norms = m.Prototypes().detach().norm(2, 1);
     const double share = n_fooled > 0 ? 100.0 * n_hard / n_fooled : 0.0;
-    hard_share.push_back(share);
+    hard_share[model].push_back(share);
+    const std::string name = absl::StrCat(t.label, " run ", k + 1);
     absl::StrAppend(&md, absl::StrFormat(
-        "| %s (%s head) | %d | %d | **%.1f%%** | %.1f%% | %.3f / %.3f / %.3f |\n", t.label,
+        "| %s (%s head) | %d | %d | **%.1f%%** | %.1f%% | %.3f / %.3f / %.3f |\n", name,
         m.head().type() == models::HeadType::kNce ? "NCE" : "linear", n_correct, n_fooled, share,
         100.0 / (c - 1), norms.min().item<double>(), norms.max().item<double>(),
         norms.std().item<double>()));
@@ -266,17 +284,18 @@ absl::Status RunHcpAnalysis(const Harness& h) {
     json.push_back(absl::StrFormat(
         "%s: {\"attacked\": %d, \"fooled\": %d, \"landed_on_hard_class\": %d, "
         "\"share_percent\": %.2f, \"chance_percent\": %.2f, \"prototype_norms\": [%s]}",
-        Quote(t.label), n_correct, n_fooled, n_hard, share, 100.0 / (c - 1),
+        Quote(name), n_correct, n_fooled, n_hard, share, 100.0 / (c - 1),
         absl::StrJoin(v, ", ")));
   }
+  }
+  absl::StrAppend(&md, absl::StrFormat("\nShare landing on j* over the runs: natural %s, SPAT "
+                                       "%s.\n",
+                                       MeanSd(hard_share[0]), MeanSd(hard_share[1])));
   absl::StrAppend(&md, "\nThe NCE head's logits use w_j / ||w_j|| (effective v_j = 1); its "
                        "raw weight norms are shown. The linear head's norms show how equal the "
                        "v_j are in practice (the appendix's claim).\n\n"
                        "**Protocol**: ", s.protocol, "\n");
-  std::vector<Claim> claims;
-  if (h.options().preset != Preset::kSmoke) {
-    claims = HcpClaims(hard_share[0], hard_share[1], static_cast<int>(c));
-  }
+  const std::vector<Claim> claims = HcpClaims(hard_share[0], hard_share[1], static_cast<int>(c));
   AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/hcp.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
@@ -285,13 +304,13 @@ absl::Status RunHcpAnalysis(const Harness& h) {
                    ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
                    absl::StrJoin(json, ",\n  "), "\n}\n")));
   std::cout << md;
-  return ClaimsHold(claims);
+  return absl::OkStatus();
 }
 
 absl::Status RunFigure2(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MakeSetup(h.options().preset));
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, TestSet(s));
-  SPAT_ASSIGN_OR_RETURN(std::vector<Trained> models, TrainBoth(h, s, test));
+  SPAT_ASSIGN_OR_RETURN(auto runs, TrainBoth(h, s, test));
   if (h.TrainingOnly()) return absl::OkStatus();
   const int64_t n = std::min<int64_t>(1000, test.size());
   const at::Tensor labels = test.labels.narrow(0, 0, n);
@@ -301,11 +320,16 @@ absl::Status RunFigure2(const Harness& h) {
   std::string md = absl::StrCat(
       "# Figure 2: t-SNE of penultimate embeddings\n\nPreset `", PresetName(h.options().preset),
       "`; ", n, " test images; exact t-SNE (perplexity ", o.perplexity, ", ", o.iterations,
-      " iterations). Paper (CIFAR-10): hard-class pairs such as cat/dog sit close together.\n\n"
+      " iterations), one t-SNE per trained model (", runs.size(), " run(s) per model); the plot "
+      "shows the first run. Paper (CIFAR-10): hard-class pairs such as cat/dog sit close "
+      "together.\n\n"
       "| model | 10-NN label agreement in the embedding | final KL(P||Q) |\n| --- | --- | --- |\n");
   std::map<std::string, std::string> data;
   std::vector<std::string> json;
-  for (const Trained& t : models) {
+  std::vector<double> agreement[2];  // natural, SPAT: one value per run
+  for (size_t k = 0; k < runs.size(); ++k) {
+  for (size_t model = 0; model < runs[k].size(); ++model) {
+    const Trained& t = runs[k][model];
     at::Tensor z;
     {
       at::NoGradGuard no_grad;
@@ -316,7 +340,10 @@ absl::Status RunFigure2(const Harness& h) {
     }
     TsneResult r = Tsne(z, o);
     const double agree = NeighbourAgreement(r.embedding, labels, 10);
-    absl::StrAppend(&md, absl::StrFormat("| %s | %.1f%% | %.3f |\n", t.label, 100 * agree, r.kl));
+    agreement[model].push_back(100 * agree);
+    absl::StrAppend(&md, absl::StrFormat("| %s run %d | %.1f%% | %.3f |\n", t.label, k + 1,
+                                         100 * agree, r.kl));
+    if (k > 0) continue;
     std::string rows;
     std::vector<std::string> pts;
     for (int64_t i = 0; i < n; ++i) {
@@ -329,6 +356,13 @@ absl::Status RunFigure2(const Harness& h) {
     json.push_back(absl::StrFormat("%s: {\"knn10_agreement\": %.4f, \"kl\": %.4f, \"points\": [%s]}",
                                    Quote(t.label), agree, r.kl, absl::StrJoin(pts, ", ")));
   }
+  }
+  json.push_back(absl::StrFormat("\"runs\": {\"natural_knn10_agreement\": [%s], "
+                                 "\"spat_knn10_agreement\": [%s]}",
+                                 absl::StrJoin(agreement[0], ", "),
+                                 absl::StrJoin(agreement[1], ", ")));
+  absl::StrAppend(&md, absl::StrFormat("\n10-NN agreement over the runs: natural %s, SPAT %s.\n",
+                                       MeanSd(agreement[0]), MeanSd(agreement[1])));
   absl::StrAppend(&md, "\n**Protocol**: ", s.protocol, "\n");
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure2.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(

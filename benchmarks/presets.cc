@@ -39,7 +39,7 @@ absl::StatusOr<TrainConfig> AblationBase(Preset preset) {
       c.mutable_train_attack()->set_epsilon(0.2);
       c.mutable_train_attack()->set_step_size(0.05);
       c.mutable_train_attack()->set_num_steps(5);
-      c.mutable_optimizer()->set_epochs(3);
+      c.mutable_optimizer()->set_epochs(2);
       c.mutable_optimizer()->set_batch_size(128);
       c.mutable_optimizer()->set_lr(0.01);
       break;
@@ -77,7 +77,7 @@ std::string DescribeProtocol(const TrainConfig& c) {
   return absl::StrFormat(
       "%s, %s, %s train / %s test images, %d epoch(s) SGD (lr %g, momentum 0.9, wd %g, "
       "batch %d); training PGD-%d, eps %.4g, step %.4g; per-epoch check PGD-%d (CE, random start), "
-      "eps %.4g, step %.4g; seed %d",
+      "eps %.4g, step %.4g; base seed %d",
       d.name(), c.model().name(),
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
       d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),

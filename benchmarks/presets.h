@@ -2,9 +2,10 @@
 //
 //   smoke  seconds per cell on 2 cores: MNIST, SmallCNN, 256 train / 128 test
 //          images, 1 epoch, 2-step attacks. Exercises every code path (CI).
-//   cpu    a reduced protocol that a 2-core machine finishes in about 30
-//          minutes per table: MNIST, SmallCNN, 10k train images, 3 epochs,
-//          eps 0.2 with 5 steps of 0.05; PGD-20 (eps/10) on 1,000 test images.
+//   cpu    a reduced protocol that a 2-core machine finishes in about 45
+//          minutes per table at 3 seeds (about 75 s per run): MNIST,
+//          SmallCNN, 10k train images, 2 epochs, eps 0.2 with 5 steps of 0.05;
+//          PGD-20 (eps/10) on 1,000 test images.
 //   paper  the paper's exact protocol (CIFAR-10, ResNet-18, 100 epochs, PGD-10
 //          of eps/4 at eps 8/255; PGD-20 of eps/10), for a CUDA machine.
 //

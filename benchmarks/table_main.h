@@ -16,8 +16,8 @@
 
 namespace spat::benchmarks {
 
-// The main() shared by every benchmark binary: parses --preset, --out_dir,
-// --threads, --shard=i/N and --merge (bad usage: exit 2), builds the harness
+// The main() shared by every benchmark binary: parses --preset, --seeds,
+// --out_dir, --threads, --shard=i/N and --merge (bad usage: exit 2), builds the harness
 // and returns what `body` returns. Under --shard, reports what this shard
 // trained after `body` ran.
 int HarnessMain(int argc, char** argv, const std::string& id,
