@@ -18,6 +18,7 @@
 
 #include "benchmarks/results.pb.h"
 #include "benchmarks/stats.h"
+#include "data/dataset.h"
 #include "gtest/gtest.h"
 #include "spat/trainer.h"
 
@@ -36,10 +37,7 @@ Message ReadTextProto(const std::string& path) {
 }
 
 bool MnistMissing() {
-  const char* d = std::getenv("SPAT_DATA_DIR");
-  const char* home = std::getenv("HOME");
-  const std::string dir = (d != nullptr && *d) ? std::string(d) + "/mnist"
-                                               : std::string(home ? home : "") + "/.cache/spat/mnist";
+  const std::string dir = data::DefaultDataDir("mnist");
   return !std::ifstream(dir + "/t10k-labels-idx1-ubyte").good() &&
          !std::ifstream(dir + "/t10k-labels-idx1-ubyte.gz").good();
 }

@@ -181,8 +181,8 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     // (column, transfer) -> one accuracy per run; seconds summed over the runs.
     std::map<std::pair<std::string, bool>, std::vector<double>> acc;
     std::map<std::pair<std::string, bool>, double> seconds;
+    mspec.name = c.model().name();
     for (size_t k = 0; k < runs.size(); ++k) {
-      mspec.name = c.model().name();
       SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
       attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
       for (const Column& col : columns) {
