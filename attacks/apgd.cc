@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "attacks/adv_losses.h"
+#include "base/device.h"
 
 namespace spat::attacks {
 namespace {
@@ -80,10 +81,10 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
   {
     at::NoGradGuard no_grad;
     if (o.norm == Norm::kLinf) {
-      at::Tensor t = at::rand(x0.sizes(), gen, x0.options()) * 2 - 1;
+      at::Tensor t = at::rand(x0.sizes(), gen, HostOptions(x0)).to(x0.device()) * 2 - 1;
       x_adv = x0 + eps * t / t.abs().flatten(1).amax(1).clamp_min(1e-12).view(BroadcastShape(x0));
     } else {
-      at::Tensor t = at::randn(x0.sizes(), gen, x0.options());
+      at::Tensor t = at::randn(x0.sizes(), gen, HostOptions(x0)).to(x0.device());
       x_adv = x0 + eps * t / PerExampleNorm(t, 2);
     }
     x_adv = x_adv.clamp(0.0, 1.0);
@@ -103,7 +104,7 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
   // reference, whose history starts zeroed).
   std::vector<at::Tensor> history;
   at::Tensor loss_best_last_check = loss_best.clone();
-  at::Tensor reduced_last_check = at::ones({b}, at::kBool);
+  at::Tensor reduced_last_check = at::ones({b}, x0.options().dtype(at::kBool));
   const std::vector<int> checkpoints = ApgdCheckpoints(o.num_iters);
   size_t next_check = 0;
 

@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "attacks/evaluator.h"
 #include "base/cli.h"
+#include "base/device.h"
 #include "base/files.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
@@ -50,6 +51,8 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(int, apgd_iters, 100, "APGD iterations (reference: 100)");
 ABSL_FLAG(int, fab_iters, 100, "FAB iterations (reference: 100)");
 ABSL_FLAG(int, square_queries, 5000, "Square queries (reference: 5000)");
+ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when present)");
+ABSL_FLAG(bool, cuda_graphs, true, "CUDA graphs for the PGD-family attacks on CUDA");
 ABSL_FLAG(bool, channels_last, true,
           "NHWC convolution weights (oneDNN's native layout; false: NCHW)");
 
@@ -113,6 +116,7 @@ int main(int argc, char** argv) {
   if (needs_source && source_ckpt.empty()) {
     return Usage("transfer_* attacks need --source_checkpoint");
   }
+  const c10::Device device = spat::DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
   const int threads = absl::GetFlag(FLAGS_threads) > 0
                           ? absl::GetFlag(FLAGS_threads)
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -143,6 +147,7 @@ int main(int argc, char** argv) {
     return absl::StrContains(model.status().message(), "unknown model") ? 2 : 1;
   }
   if (absl::GetFlag(FLAGS_channels_last)) spat::models::ToChannelsLast(**model);
+  (*model)->to(device);
   std::shared_ptr<spat::models::Classifier> source;
   if (!source_ckpt.empty()) {
     spat::models::ModelSpec sspec = spec;
@@ -154,6 +159,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     source = *s;
+    source->to(device);
   }
   spat::attacks::ForwardFn target_fn = [m = *model](const at::Tensor& t) { return m->forward(t); };
   spat::attacks::ForwardFn source_fn;
@@ -168,6 +174,8 @@ int main(int argc, char** argv) {
   eo.apgd_iters = absl::GetFlag(FLAGS_apgd_iters);
   eo.fab_iters = absl::GetFlag(FLAGS_fab_iters);
   eo.square_queries = absl::GetFlag(FLAGS_square_queries);
+  eo.device = device;
+  eo.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
 
   std::cerr << absl::StrFormat("evaluating %s (%s) on the first %d %s test images, eps %g, %d threads\n",
                                ckpt, spec.name, n, test->name, eps, threads);
@@ -214,7 +222,7 @@ int main(int argc, char** argv) {
       absl::StrJoin(set_json, ",\n    "), ",\n    \"checkpoint\": ", Quote(ckpt),
       ",\n    \"model\": ", Quote(spec.name), ",\n    \"dataset\": ", Quote(test->name),
       ",\n    \"n\": ", n, ",\n    \"epsilon\": ", eps, ",\n    \"seed\": ", eo.seed,
-      ",\n    \"threads\": ", threads, "\n  },\n  \"confusion\": {\n    ",
+      ",\n    \"threads\": ", threads, ",\n    \"device\": ", Quote(device.str()), "\n  },\n  \"confusion\": {\n    ",
       absl::StrJoin(conf_json, ",\n    "), "\n  },\n  \"warnings\": [",
       absl::StrJoin(quoted_warnings, ", "), "]\n}\n");
   const std::string out = UserPath(absl::GetFlag(FLAGS_out));

@@ -13,6 +13,9 @@
 #include "attacks/apgd.h"
 #include "attacks/autoattack.h"
 #include "attacks/fab.h"
+#include "attacks/pgd.h"
+#include "attacks/pgd_graphs.h"
+#include "base/device.h"
 #include "attacks/square.h"
 
 namespace spat::attacks {
@@ -85,8 +88,10 @@ absl::StatusOr<AttackSpec> ParseAttack(const std::string& name) {
 }
 
 AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
-                        const ForwardFn& source, const at::Tensor& x, const at::Tensor& y,
+                        const ForwardFn& source, const at::Tensor& x_any, const at::Tensor& y_any,
                         const EvaluatorOptions& o, std::ostream* log) {
+  const at::Tensor x = x_any.cpu(), y = y_any.cpu();  // indexed on the host
+  const c10::Device dev = o.device;
   const auto t0 = std::chrono::steady_clock::now();
   TORCH_CHECK(!spec.transfer || source, "transfer attack '", spec.name, "' needs a source model");
   const int64_t n = x.size(0);
@@ -99,7 +104,8 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
     at::NoGradGuard no_grad;
     std::vector<at::Tensor> p;
     for (int64_t s = 0; s < n; s += o.batch_size) {
-      p.push_back(target(x.narrow(0, s, std::min(o.batch_size, n - s))).argmax(1));
+      p.push_back(
+          target(ToDevice(x.narrow(0, s, std::min(o.batch_size, n - s)), dev)).argmax(1).cpu());
     }
     pred_clean = at::cat(p);
   }
@@ -121,13 +127,14 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
       ao.square_queries = o.square_queries;
       ao.batch_size = o.batch_size;
       ao.seed = o.seed;
-      at::Tensor xs = x.index_select(0, attack_idx), ys = y.index_select(0, attack_idx);
+      at::Tensor xs = ToDevice(x.index_select(0, attack_idx), dev);
+      at::Tensor ys = ToDevice(y.index_select(0, attack_idx), dev);
       AutoAttackResult r = RunAutoAttack(craft, xs, ys, ao, log);
       at::NoGradGuard no_grad;
       for (int64_t s = 0; s < xs.size(0); s += o.batch_size) {
         const int64_t len = std::min(o.batch_size, xs.size(0) - s);
         pred_adv.index_copy_(0, attack_idx.narrow(0, s, len),
-                             target(r.x_adv.narrow(0, s, len)).argmax(1));
+                             target(r.x_adv.narrow(0, s, len)).argmax(1).cpu());
       }
       const double scale = n > 0 ? static_cast<double>(xs.size(0)) / n : 0;
       if (!spec.transfer) {
@@ -142,9 +149,11 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
     }
     default: {
       at::Generator gen = at::detail::createCPUGenerator(o.seed);
+      PgdGraphs graphs(o.cuda_graphs);
       for (int64_t s = 0; s < attack_idx.numel(); s += o.batch_size) {
         at::Tensor bi = attack_idx.narrow(0, s, std::min(o.batch_size, attack_idx.numel() - s));
-        at::Tensor xb = x.index_select(0, bi), yb = y.index_select(0, bi);
+        at::Tensor xb = ToDevice(x.index_select(0, bi), dev);
+        at::Tensor yb = ToDevice(y.index_select(0, bi), dev);
         at::Tensor adv;
         if (spec.kind == AttackKind::kPgd) {
           PgdOptions po;
@@ -153,12 +162,12 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           po.num_steps = spec.steps;
           po.start = spec.random_start ? StartMode::kUniform : StartMode::kNone;
           po.momentum = spec.momentum;
-          adv = Pgd(craft, xb,
-                    [&](const at::Tensor& z) {
-                      return spec.loss == "cw" ? CwMarginLoss(z, yb)
-                                               : CrossEntropyPerExample(z, yb);
-                    },
-                    po, gen);
+          adv = graphs.Run(spec.name, craft, xb, yb,
+                           [&spec](const at::Tensor& z, const at::Tensor& t) {
+                             return spec.loss == "cw" ? CwMarginLoss(z, t)
+                                                      : CrossEntropyPerExample(z, t);
+                           },
+                           po, gen);
         } else if (spec.kind == AttackKind::kApgdCe || spec.kind == AttackKind::kApgdT) {
           ApgdOptions ao;
           ao.epsilon = eps;
@@ -168,7 +177,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           } else {
             ao.loss = ApgdLoss::kTargetedDlr;
             adv = xb.clone();
-            at::Tensor logits, alive = at::ones({xb.size(0)}, at::kBool);
+            at::Tensor logits, alive = at::ones({xb.size(0)}, xb.options().dtype(at::kBool));
             {
               at::NoGradGuard no_grad;
               logits = craft(xb);
@@ -196,7 +205,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
             logits = craft(xb);
           }
           at::Tensor order = std::get<1>(logits.sort(1, true));
-          at::Tensor alive = at::ones({xb.size(0)}, at::kBool);
+          at::Tensor alive = at::ones({xb.size(0)}, xb.options().dtype(at::kBool));
           for (int k = 1; k < std::min<int64_t>(10, logits.size(1)); ++k) {
             at::Tensor live = alive.nonzero().squeeze(1);
             if (live.numel() == 0) break;
@@ -214,7 +223,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
           adv = SquareLinf(craft, xb, yb, so, gen).x_adv;
         }
         at::NoGradGuard no_grad;
-        pred_adv.index_copy_(0, bi, target(adv).argmax(1));
+        pred_adv.index_copy_(0, bi, target(adv).argmax(1).cpu());
       }
       if (spec.kind == AttackKind::kPgd) {
         out.settings = absl::StrFormat(

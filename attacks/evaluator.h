@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "absl/status/statusor.h"
 #include "attacks/pgd.h"
@@ -57,6 +58,11 @@ struct EvaluatorOptions {
   int apgd_iters = 100;
   int fab_iters = 100;
   int square_queries = 5000;
+  // Where the models and the attacks run; x and y stay on the host and are
+  // sent over batch by batch (the models must already be on this device).
+  c10::Device device = c10::Device(c10::kCPU);
+  // CUDA graphs for the PGD-family attacks (pgdK, mimK, cw[K], fgsm) on CUDA.
+  bool cuda_graphs = true;
 };
 
 struct AttackOutcome {

@@ -1,13 +1,14 @@
 #include "attacks/pgd.h"
 
-#include <ATen/autocast_mode.h>
-
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <exception>
+
+#include "base/device.h"
+#include "base/torch_compat.h"
 
 namespace spat::attacks {
 namespace {
@@ -21,36 +22,13 @@ at::Tensor PerExampleNorm(const at::Tensor& t, double p) {
 
 at::Tensor L2Norm(const at::Tensor& t) { return PerExampleNorm(t, 2); }
 
-// bfloat16 CPU autocast while alive; restores the thread's previous autocast
-// state, also when the forward pass throws.
-class Bf16Autocast {
- public:
-  Bf16Autocast()
-      : was_enabled_(at::autocast::is_cpu_enabled()),
-        was_dtype_(at::autocast::get_autocast_cpu_dtype()) {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
-  ~Bf16Autocast() {
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(was_dtype_);
-    if (!was_enabled_) at::autocast::clear_cache();
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
- private:
-  bool was_enabled_;
-  at::ScalarType was_dtype_;
-};
-
 }  // namespace
 
 bool CpuBf16Supported() {
   static const bool supported = [] {
     try {
       at::NoGradGuard no_grad;
-      Bf16Autocast autocast;
+      compat::ScopedAutocast autocast(at::kCPU, at::kBFloat16);
       at::Tensor x = at::ones({1, 1, 4, 4});
       at::Tensor conv = at::conv2d(x, at::ones({2, 1, 3, 3}));
       at::Tensor lin = at::linear(conv.flatten(1), at::ones({3, 8}));
@@ -82,47 +60,55 @@ at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
   return (x + delta).clamp_(0.0, 1.0);
 }
 
-at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
-               const AdvLossFn& loss, const PgdOptions& options,
-               at::Generator gen, const StepObserver& observer) {
+at::Tensor PgdStart(const at::Tensor& x, const PgdOptions& options, at::Generator gen) {
   TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
+  TORCH_CHECK(options.epsilon > 0, "PGD needs epsilon > 0, got ", options.epsilon);
+  const double eps = options.epsilon;
+  at::NoGradGuard no_grad;
+  const at::Tensor x0 = x.detach();
+  if (options.init.defined()) {
+    TORCH_CHECK(options.init.sizes() == x0.sizes(), "PGD init must have x's shape ",
+                x0.sizes(), ", got ", options.init.sizes());
+    return Project(options.init.detach().to(x0.options()), x0, eps, options.norm);
+  }
+  // Drawn on the host from the CPU generator: the same start on every device.
+  const at::TensorOptions host = HostOptions(x0);
+  at::Tensor x_adv;
+  switch (options.start) {
+    case StartMode::kNone:
+      x_adv = x0.clone();
+      break;
+    case StartMode::kGaussian:
+      x_adv = x0 + options.start_std * at::randn(x0.sizes(), gen, host).to(x0.device());
+      break;
+    case StartMode::kUniform:
+      if (options.norm == Norm::kLinf) {
+        x_adv = x0 + at::empty_like(x0, host).uniform_(-eps, eps, gen).to(x0.device());
+      } else {
+        at::Tensor d = at::randn(x0.sizes(), gen, host).to(x0.device());
+        at::Tensor r = at::rand({x0.size(0)}, gen, host).to(x0.device());
+        std::vector<int64_t> shape(x0.dim(), 1);
+        shape[0] = x0.size(0);
+        x_adv = x0 + d / L2Norm(d) * (eps * r.view(shape));
+      }
+      break;
+  }
+  return Project(x_adv, x0, eps, options.norm);
+}
+
+void PgdSteps(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& x_adv,
+              const AdvLossFn& loss, const PgdOptions& options, const StepObserver& observer) {
+  TORCH_CHECK(x_adv.sizes() == x.sizes(), "x_adv must have x's shape ", x.sizes(), ", got ",
+              x_adv.sizes());
   TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
               "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
-  TORCH_CHECK(!options.bf16 || CpuBf16Supported(), "PGD with bf16: ", kNoCpuBf16);
+  TORCH_CHECK(!options.bf16 || !x.is_cpu() || CpuBf16Supported(), "PGD with bf16: ",
+              kNoCpuBf16);
   const double eps = options.epsilon;
-  at::Tensor x0 = x.detach();
-  at::Tensor x_adv;
-  {
-    at::NoGradGuard no_grad;
-    if (options.init.defined()) {
-      TORCH_CHECK(options.init.sizes() == x0.sizes(), "PGD init must have x's shape ",
-                  x0.sizes(), ", got ", options.init.sizes());
-      x_adv = options.init.detach().to(x0.options());
-    } else {
-      switch (options.start) {
-        case StartMode::kNone:
-          x_adv = x0.clone();
-          break;
-        case StartMode::kGaussian:
-          x_adv = x0 + options.start_std * at::randn(x0.sizes(), gen, x0.options());
-          break;
-        case StartMode::kUniform:
-          if (options.norm == Norm::kLinf) {
-            x_adv = x0 + at::empty_like(x0).uniform_(-eps, eps, gen);
-          } else {
-            at::Tensor d = at::randn(x0.sizes(), gen, x0.options());
-            at::Tensor r = at::rand({x0.size(0)}, gen, x0.options());
-            std::vector<int64_t> shape(x0.dim(), 1);
-            shape[0] = x0.size(0);
-            x_adv = x0 + d / L2Norm(d) * (eps * r.view(shape));
-          }
-          break;
-      }
-    }
-    x_adv = Project(x_adv, x0, eps, options.norm);
-  }
+  const at::Tensor x0 = x.detach();
   at::Tensor velocity, lo, hi;
   if (options.norm == Norm::kLinf) {
+    at::NoGradGuard no_grad;
     // The l-inf ball intersected with the [0, 1] box.
     lo = (x0 - eps).clamp_min_(0.0);
     hi = (x0 + eps).clamp_max_(1.0);
@@ -135,7 +121,7 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
       at::AutoGradMode enable(true);
       at::Tensor logits;
       if (options.bf16) {
-        Bf16Autocast autocast;
+        compat::ScopedAutocast autocast(x0.device().type(), at::kBFloat16);
         logits = forward(xa).to(at::kFloat);
       } else {
         logits = forward(xa);
@@ -151,16 +137,30 @@ at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
       velocity = velocity.defined() ? velocity.mul_(options.momentum).add_(g) : g;
       grad = velocity;
     }
+    // In place, so that x_adv stays the same storage (a CUDA graph's output).
     if (options.norm == Norm::kLinf) {
-      // In place: x' <- clamp(x' + a * sign(g), lo, hi).
-      // (Not grad.sign_(): autograd may hand back an expanded tensor, and
-      // MIM's grad is its velocity, which must survive the step.)
+      // x' <- clamp(x' + a * sign(g), lo, hi). (Not grad.sign_(): autograd
+      // may hand back an expanded tensor, and MIM's grad is its velocity,
+      // which must survive the step.)
       x_adv.add_(grad.sign(), options.step_size);
       x_adv.clamp_(lo, hi);
     } else {
-      x_adv = Project(x_adv + options.step_size * (grad / L2Norm(grad)), x0, eps, options.norm);
+      x_adv.copy_(Project(x_adv + options.step_size * (grad / L2Norm(grad)), x0, eps,
+                          options.norm));
     }
   }
+}
+
+at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
+               const AdvLossFn& loss, const PgdOptions& options,
+               at::Generator gen, const StepObserver& observer) {
+  TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
+  TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
+              "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
+  TORCH_CHECK(!options.bf16 || !x.is_cpu() || CpuBf16Supported(), "PGD with bf16: ",
+              kNoCpuBf16);
+  at::Tensor x_adv = PgdStart(x, options, gen);
+  PgdSteps(forward, x, x_adv, loss, options, observer);
   return x_adv.detach();
 }
 

@@ -40,8 +40,9 @@ struct PgdOptions {
   double start_std = 0.001;
   // Momentum decay of MIM (Dong et al.); 0 is plain PGD.
   double momentum = 0.0;
-  // Forward passes (and so their backward) under bfloat16 CPU autocast; the
-  // loss, the step and x' stay fp32. Training's opt-in --bf16.
+  // Forward passes (and so their backward) under bfloat16 autocast of x's
+  // device (CPU or CUDA); the loss, the step and x' stay fp32. Training's
+  // opt-in --bf16.
   bool bf16 = false;
   // If defined ([B, C, H, W] like x): the attack starts here (projected onto
   // the ball and [0, 1]) instead of at a `start` draw, e.g. to continue an
@@ -73,6 +74,16 @@ using StepObserver = std::function<void(int, const at::Tensor&)>;
 at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
                const AdvLossFn& loss, const PgdOptions& options,
                at::Generator gen, const StepObserver& observer = nullptr);
+
+// Pgd in two halves, for callers that replay the steps (attacks/pgd_graphs.h):
+// PgdStart is x'_0, options.init or a draw of options.start around x (drawn
+// on the host from `gen`, so a seed gives the same start on every device),
+// projected; PgdSteps runs the num_steps steps on x_adv in place (its
+// storage is kept). Pgd(...) == PgdSteps on PgdStart(x, options, gen).
+at::Tensor PgdStart(const at::Tensor& x, const PgdOptions& options, at::Generator gen);
+void PgdSteps(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& x_adv,
+              const AdvLossFn& loss, const PgdOptions& options,
+              const StepObserver& observer = nullptr);
 
 // d(loss)/d(leaf), or zeros where the loss does not depend on the input
 // (a constant or fully gradient-masked model). loss: a scalar.

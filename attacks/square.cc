@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "attacks/adv_losses.h"
+#include "base/device.h"
 
 namespace spat::attacks {
 
@@ -27,7 +28,7 @@ SquareResult SquareLinf(const ForwardFn& forward, const at::Tensor& x, const at:
   const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   const int64_t n_features = c * h * w;
   auto sign = [&](at::IntArrayRef shape) {
-    return at::randint(0, 2, shape, gen, x.options()).mul_(2).sub_(1);
+    return at::randint(0, 2, shape, gen, HostOptions(x)).to(x.device()).mul_(2).sub_(1);
   };
   // Margin z_y - max_{k != y} z_k: <= 0 means misclassified.
   auto margin = [&](const at::Tensor& xa, const at::Tensor& ya) {
@@ -35,7 +36,7 @@ SquareResult SquareLinf(const ForwardFn& forward, const at::Tensor& x, const at:
   };
   at::Tensor x_best = (x + eps * sign({b, c, 1, w})).clamp(0.0, 1.0);
   at::Tensor m_best = margin(x_best, y);
-  at::Tensor queries = at::ones({b}, at::kLong);
+  at::Tensor queries = at::ones({b}, x.options().dtype(at::kLong));
   for (int it = 0; it < o.num_queries - 1; ++it) {
     at::Tensor active = (m_best > 0).nonzero().squeeze(1);
     if (active.numel() == 0) break;
@@ -57,7 +58,7 @@ SquareResult SquareLinf(const ForwardFn& forward, const at::Tensor& x, const at:
     at::Tensor keep = m < m_best.index_select(0, active);
     x_best.index_copy_(0, active, at::where(keep.view({-1, 1, 1, 1}), xn, xb));
     m_best.index_copy_(0, active, at::where(keep, m, m_best.index_select(0, active)));
-    queries.index_add_(0, active, at::ones({active.numel()}, at::kLong));
+    queries.index_add_(0, active, at::ones({active.numel()}, queries.options()));
   }
   return {x_best, m_best > 0, queries};
 }

@@ -277,6 +277,10 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   SPAT_RETURN_IF_ERROR(MakeDirs(dir));
   config.set_out_dir(dir);
   if (options_.threads > 0) config.set_threads(options_.threads);
+  // Set only off the defaults, so that cells finished before these fields
+  // existed keep their identity.
+  if (!options_.device.is_cpu()) config.set_device(options_.device.str());
+  if (!options_.cuda_graphs && options_.device.is_cuda()) config.set_cuda_graphs(false);
   SPAT_ASSIGN_OR_RETURN(TrainConfig resolved, ResolveTrainConfig(config));
   std::string config_text;
   google::protobuf::TextFormat::PrintToString(resolved, &config_text);

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/core/Device.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "benchmarks/claims.h"
@@ -81,6 +83,10 @@ struct HarnessOptions {
   std::string out_dir;
   std::string paper_tables;  // path of paper_tables.textproto
   int threads = 0;
+  // Where cells train and their models are attacked (--device), and whether
+  // CUDA runs graph their PGD steps (--cuda_graphs).
+  c10::Device device = c10::Device(c10::kCPU);
+  bool cuda_graphs = true;
   std::ostream* log = nullptr;
   // --shard=i/N: of the cells, in the order the binary visits them, this
   // process trains those whose ordinal is i modulo N and assembles no table.

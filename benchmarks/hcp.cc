@@ -1,3 +1,4 @@
+#include "base/device.h"
 #include "benchmarks/hcp.h"
 
 #include <ATen/ATen.h>
@@ -87,9 +88,11 @@ absl::StatusOr<std::vector<std::vector<Trained>>> TrainBoth(const Harness& h, co
   return runs;
 }
 
-// Untargeted PGD-20 predictions on `x` (all points).
+// Untargeted PGD-20 predictions on `x` (all points, on the host), attacked on
+// `device` (the model visits it and comes back to the host).
 at::Tensor AdversarialPredictions(models::Classifier& m, const at::Tensor& x, const at::Tensor& y,
-                                  double eps, uint64_t seed) {
+                                  double eps, uint64_t seed, c10::Device device) {
+  m.to(device);
   attacks::PgdOptions o;
   o.epsilon = eps;
   o.step_size = eps / 10;
@@ -98,15 +101,17 @@ at::Tensor AdversarialPredictions(models::Classifier& m, const at::Tensor& x, co
   std::vector<at::Tensor> preds;
   for (int64_t s = 0; s < x.size(0); s += 500) {
     const int64_t len = std::min<int64_t>(500, x.size(0) - s);
-    at::Tensor xb = x.narrow(0, s, len), yb = y.narrow(0, s, len);
+    at::Tensor xb = ToDevice(x.narrow(0, s, len), device);
+    at::Tensor yb = ToDevice(y.narrow(0, s, len), device);
     at::Tensor adv = attacks::Pgd([&m](const at::Tensor& t) { return m.forward(t); }, xb,
                                   [&yb](const at::Tensor& z) {
                                     return attacks::CrossEntropyPerExample(z, yb);
                                   },
                                   o, gen);
     at::NoGradGuard no_grad;
-    preds.push_back(m.forward(adv).argmax(1));
+    preds.push_back(m.forward(adv).argmax(1).cpu());
   }
+  m.to(c10::Device(c10::kCPU));
   return at::cat(preds);
 }
 
@@ -157,7 +162,8 @@ absl::Status RunFigure1(const Harness& h) {
   for (size_t k = 0; k < runs.size(); ++k) {
   for (size_t m = 0; m < runs[k].size(); ++m) {
     const Trained& t = runs[k][m];
-    at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7);
+    at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7,
+                                            h.options().device);
     at::Tensor conf = at::zeros({c * c}, at::kLong)
                           .index_add_(0, test.labels * c + pred, at::ones_like(pred))
                           .view({c, c});
@@ -265,7 +271,8 @@ absl::Status RunHcpAnalysis(const Harness& h) {
     }
     at::Tensor masked = cos.scatter(1, test.labels.unsqueeze(1), -2.0);
     at::Tensor hard = masked.argmax(1);
-    at::Tensor pred = AdversarialPredictions(m, test.images, test.labels, s.epsilon, 11);
+    at::Tensor pred = AdversarialPredictions(m, test.images, test.labels, s.epsilon, 11,
+                                            h.options().device);
     at::Tensor correct = clean_pred.eq(test.labels);
     at::Tensor fooled = correct.logical_and(pred.ne(test.labels));
     const int64_t n_correct = correct.sum().item<int64_t>();

@@ -7,7 +7,9 @@
 //
 // Items per second are images per second. All inputs are fixed random data;
 // the numbers measure compute, not accuracy. --threads sets LibTorch's
-// intra-op threads (default: all cores).
+// intra-op threads (default: all cores); --device=cpu|cuda|cuda:N|auto where
+// they run (on CUDA every iteration ends with a synchronize, so the time is
+// the device's).
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -20,6 +22,7 @@
 
 #include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
+#include "base/device.h"
 #include "models/registry.h"
 #include "spat/alp_loss.h"
 #include "spat/config.h"
@@ -33,6 +36,12 @@ namespace spat::benchmarks {
 namespace {
 
 constexpr int64_t kClasses = 10;
+
+// --device, set once in main() before any benchmark runs.
+c10::Device g_device = c10::Device(c10::kCPU);
+
+// Fixed random data on the benchmark device.
+at::Tensor On(const at::Tensor& t) { return t.to(g_device); }
 
 bool IsMnistModel(const std::string& name) { return name == "small_cnn" || name == "lenet5"; }
 
@@ -48,11 +57,12 @@ std::shared_ptr<models::Classifier> Model(const std::string& name, bool nce) {
     std::cerr << "micro: " << m.status() << "\n";
     std::exit(1);
   }
+  (*m)->to(g_device);
   return *m;
 }
 
 at::Tensor Images(const models::ModelSpec& s, int64_t batch) {
-  return torch::rand({batch, s.in_channels, s.image_size, s.image_size});
+  return On(torch::rand({batch, s.in_channels, s.image_size, s.image_size}));
 }
 
 // Losses on logits alone: the cost of the loss itself, without a model.
@@ -62,15 +72,16 @@ using LossFn = at::Tensor (*)(const at::Tensor& nat, const at::Tensor& adv, cons
 void RunLoss(benchmark::State& state, LossFn fn) {
   torch::manual_seed(0);
   const int64_t b = state.range(0);
-  at::Tensor nat = torch::randn({b, kClasses}).requires_grad_();
-  at::Tensor adv = torch::randn({b, kClasses}).requires_grad_();
-  at::Tensor y = torch::randint(0, kClasses, {b});
+  at::Tensor nat = On(torch::randn({b, kClasses})).requires_grad_();
+  at::Tensor adv = On(torch::randn({b, kClasses})).requires_grad_();
+  at::Tensor y = On(torch::randint(0, kClasses, {b}));
   for (auto _ : state) {
     at::Tensor loss = fn(nat, adv, y);
     loss.backward();
     benchmark::DoNotOptimize(nat.grad().data_ptr());
     nat.mutable_grad().reset();
     adv.mutable_grad().reset();
+    Synchronize(g_device);
   }
   state.SetItemsProcessed(state.iterations() * b);
 }
@@ -114,11 +125,12 @@ void BM_ModelForwardBackward(benchmark::State& state, const std::string& name) {
   auto model = Model(name, false);
   const models::ModelSpec spec = Spec(name, false);
   at::Tensor x = Images(spec, 128);
-  at::Tensor y = torch::randint(0, kClasses, {128});
+  at::Tensor y = On(torch::randint(0, kClasses, {128}));
   for (auto _ : state) {
     model->zero_grad();
     at::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
     loss.backward();
+    Synchronize(g_device);
   }
   state.SetItemsProcessed(state.iterations() * 128);
 }
@@ -131,7 +143,7 @@ void BM_PgdStep(benchmark::State& state, const std::string& name) {
   model->eval();
   const models::ModelSpec spec = Spec(name, false);
   at::Tensor x = Images(spec, 128);
-  at::Tensor y = torch::randint(0, kClasses, {128});
+  at::Tensor y = On(torch::randint(0, kClasses, {128}));
   attacks::PgdOptions o;
   o.epsilon = 8.0 / 255;
   o.step_size = 2.0 / 255;
@@ -146,6 +158,7 @@ void BM_PgdStep(benchmark::State& state, const std::string& name) {
   for (auto _ : state) {
     at::Tensor adv = attacks::Pgd(forward, x, loss, o, gen);
     benchmark::DoNotOptimize(adv.data_ptr());
+    Synchronize(g_device);
   }
   state.SetItemsProcessed(state.iterations() * 128);
 }
@@ -165,7 +178,11 @@ void BM_TrainStep(benchmark::State& state, const std::string& method,
   o.attack.epsilon = mnist ? 0.3 : 8.0 / 255;
   o.attack.step_size = mnist ? 0.01 : 2.0 / 255;
   o.attack.num_steps = 10;
-  o.make_model = [spec] { return *models::CreateModel(spec); };
+  o.make_model = [spec] {
+    std::shared_ptr<models::Classifier> m = *models::CreateModel(spec);
+    m->to(g_device);
+    return m;
+  };
   absl::StatusOr<std::unique_ptr<TrainingMethod>> m = MakeMethod(o);
   if (!m.ok()) {
     state.SkipWithError(std::string(m.status().message()).c_str());
@@ -175,7 +192,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& method,
   MethodContext ctx;
   ctx.gen = at::detail::createCPUGenerator(1);
   at::Tensor x = Images(spec, 128);
-  at::Tensor y = torch::randint(0, kClasses, {128});
+  at::Tensor y = On(torch::randint(0, kClasses, {128}));
   for (auto _ : state) {
     at::Tensor loss = (*m)->Loss(*model, x, y, ctx);
     opt.ZeroGrad();
@@ -183,6 +200,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& method,
     opt.Step();
     (*m)->AfterStep(*model, ctx);
     ++ctx.global_step;
+    Synchronize(g_device);
   }
   state.SetItemsProcessed(state.iterations() * 128);
 }
@@ -210,7 +228,9 @@ void Register() {
 }  // namespace spat::benchmarks
 
 int main(int argc, char** argv) {
-  // Our one flag, --threads=N, is taken out before Google Benchmark sees argv.
+  // Our flags, --threads=N and --device=D, are taken out before Google
+  // Benchmark sees argv.
+  std::string device = "cpu";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -223,16 +243,20 @@ int main(int argc, char** argv) {
         return 2;
       }
       threads = static_cast<int>(t);
+    } else if (std::strncmp(argv[i], "--device=", 9) == 0) {
+      device = argv[i] + 9;
     } else {
       argv[kept++] = argv[i];
     }
   }
   argc = kept;
   at::set_num_threads(threads);
+  spat::benchmarks::g_device = spat::DeviceFromFlagOrExit(device, &std::cerr);
   spat::benchmarks::Register();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("torch_threads", std::to_string(threads));
+  benchmark::AddCustomContext("device", spat::benchmarks::g_device.str());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -158,6 +158,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   models::ModelSpec sspec = mspec;
   sspec.name = s.source_model;
   SPAT_ASSIGN_OR_RETURN(auto source, models::LoadModel(src.checkpoint, sspec));
+  source->to(h.options().device);
   attacks::ForwardFn source_fn = [source](const at::Tensor& t) { return source->forward(t); };
   black.Note(absl::StrFormat("Source model %s: %.2f%% clean accuracy (paper: %s).",
                              s.source_model, src.clean,
@@ -165,6 +166,8 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
 
   attacks::EvaluatorOptions eo = s.eval;
   eo.num_classes = static_cast<int>(test.num_classes);
+  eo.device = h.options().device;
+  eo.cuda_graphs = h.options().cuda_graphs;
   const bool smoke = h.options().preset == Preset::kSmoke;
   if (smoke) {
     std::string subs;
@@ -184,6 +187,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     mspec.name = c.model().name();
     for (size_t k = 0; k < runs.size(); ++k) {
       SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
+      model->to(h.options().device);
       attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
       for (const Column& col : columns) {
         for (const bool transfer : {false, true}) {

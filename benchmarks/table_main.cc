@@ -1,3 +1,4 @@
+#include "base/device.h"
 #include "benchmarks/table_main.h"
 
 #include <ATen/Parallel.h>
@@ -15,6 +16,8 @@
 ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
 ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
+ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when present)");
+ABSL_FLAG(bool, cuda_graphs, true, "on CUDA: PGD steps (training and evaluation) as CUDA graphs");
 ABSL_FLAG(int, seeds, 0,
           "runs per table cell, seeds base, base + 1, ... (0: the preset's default: smoke 1, "
           "cpu 3, paper 4)");
@@ -89,6 +92,8 @@ int HarnessMain(int argc, char** argv, const std::string& id,
                   ? absl::GetFlag(FLAGS_threads)
                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   o.log = &std::cerr;
+  o.device = DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
+  o.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
   at::set_num_threads(o.threads);
   Harness h(o);
   std::cerr << id << ": preset " << PresetName(*preset) << ", " << o.seeds

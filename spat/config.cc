@@ -151,9 +151,9 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
     SPAT_RETURN_IF_ERROR(CheckRange("optimizer.lr_milestones", f, 0.0, true, 1.0));
   }
   SPAT_RETURN_IF_ERROR(CheckRange("threads", c.threads(), 0.0, false, 4096));
-  if (c.device() != "cpu" && c.device().rfind("cuda", 0) != 0) {
+  if (c.device() != "cpu" && c.device() != "auto" && c.device().rfind("cuda", 0) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "device: unknown value '", c.device(), "'; allowed: cpu, cuda, cuda:N"));
+        "device: unknown value '", c.device(), "'; allowed: cpu, cuda, cuda:N, auto"));
   }
   return absl::OkStatus();
 }

@@ -2,6 +2,10 @@
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#if SPAT_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cerrno>
 #include <cstdlib>
@@ -80,8 +84,26 @@ absl::StatusOr<DistEnv> DistEnvFromEnvironment() {
 
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;  // CPU
+#if SPAT_WITH_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // CUDA
+#endif
   std::chrono::milliseconds timeout;
+  c10::Device device = c10::Device(c10::kCPU);
+
+  // f(group) on whichever group this is (both have the c10d collectives).
+  template <typename F>
+  auto WithGroup(F f) {
+#if SPAT_WITH_NCCL
+    if (nccl) return f(*nccl);
+#endif
+    return f(*gloo);
+  }
+
+  // `t` on the group's device (itself if it is there already).
+  at::Tensor OnDevice(const at::Tensor& t) const {
+    return t.device() == device ? t : t.to(device).contiguous();
+  }
 };
 
 Communicator::Communicator(int rank, int world_size, std::unique_ptr<Impl> impl)
@@ -92,10 +114,19 @@ Communicator::~Communicator() = default;
 int Communicator::port() const { return impl_->store->getPort(); }
 
 absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
-    const DistEnv& env, std::chrono::milliseconds timeout) {
+    const DistEnv& env, std::chrono::milliseconds timeout, c10::Device device) {
   if (absl::Status s = ValidateDistEnv(env); !s.ok()) return s;
+#if !SPAT_WITH_NCCL
+  if (device.is_cuda()) {
+    return absl::FailedPreconditionError(
+        "data-parallel training on CUDA needs NCCL: build against a CUDA LibTorch with "
+        "nccl.h found (--config=cuda or the CMake route; SPAT_WITH_NCCL); this binary has "
+        "Gloo (CPU) only");
+  }
+#endif
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
+  impl->device = device;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
@@ -104,12 +135,23 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
     so.waitWorkers = false;
     so.timeout = timeout;
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
-    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    options->devices.push_back(
-        c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
-    options->threads = 1;
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank,
-                                                              env.world_size, options);
+#if SPAT_WITH_NCCL
+    if (device.is_cuda()) {
+      c10::cuda::set_device(device.index());  // NCCL's communicator binds this GPU
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, env.rank,
+                                                               env.world_size, options);
+    }
+#endif
+    if (device.is_cpu()) {
+      auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+      options->devices.push_back(
+          c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
+      options->threads = 1;
+      impl->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank,
+                                                               env.world_size, options);
+    }
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat(
         "rank ", env.rank, " of ", env.world_size, ": rendezvous at ", env.master_addr, ":",
@@ -120,14 +162,19 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
       new Communicator(env.rank, env.world_size, std::move(impl)));
 }
 
+const char* Communicator::backend() const {
+  return impl_->device.is_cuda() ? "nccl" : "gloo";
+}
+
 absl::Status Communicator::Broadcast(std::vector<at::Tensor>& tensors) {
   try {
     for (at::Tensor& t : tensors) {
-      std::vector<at::Tensor> one{t};
+      std::vector<at::Tensor> one{impl_->OnDevice(t)};
       c10d::BroadcastOptions o;
       o.rootRank = 0;
       o.timeout = impl_->timeout;
-      impl_->group->broadcast(one, o)->wait(impl_->timeout);
+      impl_->WithGroup([&](auto& g) { g.broadcast(one, o)->wait(impl_->timeout); });
+      if (!one[0].is_same(t)) t.copy_(one[0]);
     }
   } catch (const std::exception& e) {
     return CollectiveError(rank_, "broadcast", e);
@@ -137,11 +184,12 @@ absl::Status Communicator::Broadcast(std::vector<at::Tensor>& tensors) {
 
 absl::Status Communicator::AllReduceSum(at::Tensor& t) {
   try {
-    std::vector<at::Tensor> one{t};
+    std::vector<at::Tensor> one{impl_->OnDevice(t)};
     c10d::AllreduceOptions o;
     o.reduceOp = c10d::ReduceOp::SUM;
     o.timeout = impl_->timeout;
-    impl_->group->allreduce(one, o)->wait(impl_->timeout);
+    impl_->WithGroup([&](auto& g) { g.allreduce(one, o)->wait(impl_->timeout); });
+    if (!one[0].is_same(t)) t.copy_(one[0]);
   } catch (const std::exception& e) {
     return CollectiveError(rank_, "all-reduce", e);
   }
@@ -152,7 +200,7 @@ absl::Status Communicator::Barrier() {
   try {
     c10d::BarrierOptions o;
     o.timeout = impl_->timeout;
-    impl_->group->barrier(o)->wait(impl_->timeout);
+    impl_->WithGroup([&](auto& g) { g.barrier(o)->wait(impl_->timeout); });
   } catch (const std::exception& e) {
     return CollectiveError(rank_, "barrier", e);
   }

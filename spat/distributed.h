@@ -1,5 +1,6 @@
 // Data-parallel training over torch's c10d: a TCPStore rendezvous and a Gloo
-// process group, configured the way torchrun configures its workers.
+// process group (CPU) or an NCCL one (CUDA, each rank on its LOCAL_RANK GPU),
+// configured the way torchrun configures its workers.
 //
 //   SPAT_ASSIGN_OR_RETURN(DistEnv env, DistEnvFromEnvironment());
 //   std::unique_ptr<Communicator> comm;
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "absl/status/statusor.h"
 
@@ -46,9 +48,13 @@ absl::Status ValidateDistEnv(const DistEnv& env);
 class Communicator {
  public:
   // Rendezvous at MASTER_ADDR:MASTER_PORT (rank 0 hosts the store; a port of
-  // 0 on rank 0 picks a free one, see port()) and a Gloo group over it.
-  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const DistEnv& env,
-                                                               std::chrono::milliseconds timeout);
+  // 0 on rank 0 picks a free one, see port()) and a group over it: Gloo for
+  // a CPU `device`, NCCL for a CUDA one (a binary built with SPAT_WITH_NCCL,
+  // i.e. a CUDA LibTorch and nccl.h; otherwise FailedPrecondition). Tensors handed to the collectives may live
+  // anywhere; they travel through `device`.
+  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(
+      const DistEnv& env, std::chrono::milliseconds timeout,
+      c10::Device device = c10::Device(c10::kCPU));
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -58,9 +64,12 @@ class Communicator {
   // The store's port (the one chosen when rank 0 asked for port 0).
   int port() const;
 
-  // Overwrites each tensor (contiguous, CPU) with rank 0's values.
+  // "gloo" or "nccl".
+  const char* backend() const;
+
+  // Overwrites each tensor (contiguous) with rank 0's values.
   absl::Status Broadcast(std::vector<at::Tensor>& tensors);
-  // Sums `t` (contiguous, CPU) over the ranks, in place.
+  // Sums `t` (contiguous) over the ranks, in place.
   absl::Status AllReduceSum(at::Tensor& t);
   absl::Status Barrier();
 

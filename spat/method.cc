@@ -35,14 +35,19 @@ PgdOptions WithStart(PgdOptions o, StartMode start) {
 }
 
 // PGD on the cross-entropy, model in eval mode; returns x'.
+// Through `graphs` (CUDA graphs on CUDA) when set and there is no observer.
 at::Tensor PgdCe(Classifier& model, const at::Tensor& x, const at::Tensor& y,
-                 const PgdOptions& o, at::Generator gen,
+                 const PgdOptions& o, at::Generator gen, attacks::PgdGraphs* graphs,
                  const attacks::StepObserver& observer = nullptr) {
   model.eval();
-  at::Tensor adv = attacks::Pgd(
-      Forward(model), x,
-      [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
-      observer);
+  at::Tensor adv =
+      graphs != nullptr && !observer
+          ? graphs->Run(absl::StrCat("ce@", reinterpret_cast<uintptr_t>(&model)), Forward(model), x,
+                        y, CrossEntropyPerExample, o, gen)
+          : attacks::Pgd(
+                Forward(model), x,
+                [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
+                observer);
   model.train();
   return adv;
 }
@@ -50,6 +55,7 @@ at::Tensor PgdCe(Classifier& model, const at::Tensor& x, const at::Tensor& y,
 // PGD on a divergence from the (fixed) clean logits, model in eval mode.
 at::Tensor PgdFromClean(
     Classifier& model, const at::Tensor& x, const PgdOptions& o, at::Generator gen,
+    attacks::PgdGraphs* graphs, const char* div_name,
     const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& div) {
   model.eval();
   at::Tensor nat;
@@ -57,8 +63,14 @@ at::Tensor PgdFromClean(
     at::NoGradGuard no_grad;
     nat = model.forward(x);
   }
-  at::Tensor adv = attacks::Pgd(
-      Forward(model), x, [&](const at::Tensor& z) { return div(nat, z); }, o, gen);
+  at::Tensor adv =
+      graphs != nullptr
+          ? graphs->Run(absl::StrCat(div_name, "@", reinterpret_cast<uintptr_t>(&model)),
+                        Forward(model), x, nat,
+                        [&div](const at::Tensor& z, const at::Tensor& clean) { return div(clean, z); },
+                        o, gen)
+          : attacks::Pgd(Forward(model), x, [&](const at::Tensor& z) { return div(nat, z); }, o,
+                         gen);
   model.train();
   return adv;
 }
@@ -77,7 +89,8 @@ class Madry : public TrainingMethod {
   explicit Madry(const MethodOptions& o) : o_(o) {}
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
-    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen);
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen,
+                           ctx.graphs);
     return at::cross_entropy_loss(model.forward(adv), y);
   }
 
@@ -115,8 +128,8 @@ class PairMethod : public TrainingMethod {
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
     const PgdOptions o = WithStart(o_.attack, start_);
-    at::Tensor adv = kl_attack_ ? PgdFromClean(model, x, o, ctx.gen, KlPerExample)
-                                : PgdCe(model, x, y, o, ctx.gen);
+    at::Tensor adv = kl_attack_ ? PgdFromClean(model, x, o, ctx.gen, ctx.graphs, "kl", KlPerExample)
+                                : PgdCe(model, x, y, o, ctx.gen, ctx.graphs);
     auto [z_nat, z_adv] = FeaturePair(model, x, adv);
     return loss_(model.head().forward(z_nat), model.head().forward(z_adv), y, o_.lambda);
   }
@@ -141,7 +154,7 @@ class Reweighted : public TrainingMethod {
       };
     }
     at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform),
-                           ctx.gen, count);
+                           ctx.gen, gairat_ ? nullptr : ctx.graphs, count);
     at::Tensor logits = model.forward(adv);
     at::Tensor ce = CrossEntropyPerExample(logits, y);
     if (ctx.epoch < o_.reweight_start * ctx.num_epochs) return ce.mean();
@@ -206,7 +219,7 @@ class Spat : public TrainingMethod {
                   MethodContext& ctx) override {
     const SpatLossOptions& so = o_.spat;
     at::Tensor adv = PgdFromClean(
-        model, x, WithStart(o_.attack, StartMode::kGaussian), ctx.gen,
+        model, x, WithStart(o_.attack, StartMode::kGaussian), ctx.gen, ctx.graphs, "spat",
         [&so](const at::Tensor& nat, const at::Tensor& z) {
           return SelfPacedRobustnessPerExample(nat, z, so);
         });

@@ -26,6 +26,8 @@
 
 #include <ATen/core/Generator.h>
 
+#include "attacks/pgd_graphs.h"
+
 #include "absl/status/statusor.h"
 #include "attacks/pgd.h"
 #include "models/checkpoint.h"
@@ -39,6 +41,9 @@ struct MethodContext {
   int num_epochs = 1;
   int64_t global_step = 0;
   at::Generator gen;     // random starts
+  // If set: the inner attacks (all but GAIRAT's, which watches every step)
+  // run through these CUDA graphs when the batch is on CUDA.
+  attacks::PgdGraphs* graphs = nullptr;
 };
 
 struct MethodOptions {

@@ -28,6 +28,7 @@
 #include "absl/types/optional.h"
 #include "attacks/pgd.h"
 #include "base/cli.h"
+#include "base/device.h"
 #include "spat/config.h"
 #include "spat/distributed.h"
 #include "spat/trainer.h"
@@ -76,6 +77,11 @@ ABSL_FLAG(absl::optional<bool>, bf16, absl::nullopt,
           "opt-in bfloat16 autocast for the inner attack's forward passes (AVX512-BF16 CPUs)");
 ABSL_FLAG(absl::optional<bool>, channels_last, absl::nullopt,
           "NHWC convolution weights and activations (default true; false: NCHW)");
+ABSL_FLAG(absl::optional<std::string>, device, absl::nullopt,
+          "cpu | cuda | cuda:N | auto (CUDA when present); data-parallel CUDA runs put "
+          "each rank on its LOCAL_RANK GPU");
+ABSL_FLAG(absl::optional<bool>, cuda_graphs, absl::nullopt,
+          "on CUDA: inner and evaluation PGD as CUDA graphs (default true; false: eager)");
 ABSL_FLAG(bool, resume, false, "continue the run in --out_dir from its last finished epoch");
 ABSL_FLAG(int, collective_timeout_s, 1800,
           "data-parallel runs (WORLD_SIZE > 1): seconds a rank waits for the others "
@@ -191,6 +197,8 @@ int main(int argc, char** argv) {
   Override(FLAGS_threads, [&](int v) { config.set_threads(v); });
   Override(FLAGS_bf16, [&](bool v) { config.set_bf16(v); });
   Override(FLAGS_channels_last, [&](bool v) { config.set_channels_last(v); });
+  Override(FLAGS_device, [&](const std::string& v) { config.set_device(v); });
+  Override(FLAGS_cuda_graphs, [&](bool v) { config.set_cuda_graphs(v); });
   Override(FLAGS_out_dir, [&](const std::string& v) { config.set_out_dir(UserPath(v)); });
   if (config.out_dir().empty()) {
     std::cerr << "error: --out_dir is required (where checkpoint.pt and metrics.json go)\n";
@@ -203,7 +211,8 @@ int main(int argc, char** argv) {
               << WithFlagName(std::string(resolved.status().message())) << "\n";
     return 2;
   }
-  if (resolved->bf16() && !spat::attacks::CpuBf16Supported()) {
+  const c10::Device device = spat::DeviceFromFlagOrExit(resolved->device(), nullptr);
+  if (resolved->bf16() && device.is_cpu() && !spat::attacks::CpuBf16Supported()) {
     std::cerr << "error: --bf16: " << spat::attacks::kNoCpuBf16 << "; train without --bf16\n";
     return 2;
   }
@@ -217,11 +226,22 @@ int main(int argc, char** argv) {
     std::cerr << "error: --collective_timeout_s=" << timeout_s << " must be > 0\n";
     return 2;
   }
+  if (env->world_size > 1 && device.is_cuda()) {
+    // torchrun's convention: one GPU per local rank, NCCL between them.
+    const std::string mine = absl::StrCat("cuda:", env->local_rank);
+    if (!spat::ResolveDevice(mine).ok()) {
+      std::cerr << "error: LOCAL_RANK=" << env->local_rank << " but "
+                << spat::ResolveDevice(mine).status().message() << "\n";
+      return 2;
+    }
+    resolved->set_device(mine);
+  }
   std::unique_ptr<spat::Communicator> comm;
   spat::TrainRuntime runtime;
   if (env->world_size > 1) {
-    absl::StatusOr<std::unique_ptr<spat::Communicator>> c =
-        spat::Communicator::Connect(*env, std::chrono::seconds(timeout_s));
+    absl::StatusOr<std::unique_ptr<spat::Communicator>> c = spat::Communicator::Connect(
+        *env, std::chrono::seconds(timeout_s),
+        *spat::ResolveDevice(resolved->device()));
     if (!c.ok()) return Fail(c.status());
     comm = std::move(*c);
     runtime.comm = comm.get();

@@ -23,6 +23,8 @@
 #include "absl/strings/str_replace.h"
 #include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
+#include "attacks/pgd_graphs.h"
+#include "base/device.h"
 #include "base/files.h"
 #include "base/progress.h"
 #include "base/status_macros.h"
@@ -75,7 +77,7 @@ double LearningRate(const OptimizerConfig& o, int epoch) {
 
 EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& data,
                               const AttackConfig& attack, int64_t batch_size,
-                              uint64_t seed) {
+                              uint64_t seed, c10::Device device, attacks::PgdGraphs* graphs) {
   model.eval();
   attacks::PgdOptions o;
   o.epsilon = attack.epsilon();
@@ -86,25 +88,30 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
   o.momentum = attack.name() == "mim" ? 1.0 : 0.0;
   const std::string loss = attack.name() == "cw" ? "cw" : attack.loss();
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  at::Tensor clean_correct = at::zeros({}, at::kLong);
-  at::Tensor adv_correct = at::zeros({}, at::kLong);
+  const at::TensorOptions counts = at::TensorOptions(at::kLong).device(device);
+  at::Tensor clean_correct = at::zeros({}, counts);
+  at::Tensor adv_correct = at::zeros({}, counts);
   const int64_t n = data.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t len = std::min(batch_size, n - start);
-    at::Tensor x = data.images.narrow(0, start, len);
-    at::Tensor y = data.labels.narrow(0, start, len);
+    at::Tensor x = ToDevice(data.images.narrow(0, start, len), device);
+    at::Tensor y = ToDevice(data.labels.narrow(0, start, len), device);
     {
       at::NoGradGuard no_grad;
       clean_correct += model.forward(x).argmax(1).eq(y).sum();
     }
-    at::Tensor adv = attacks::Pgd(
-        [&model](const at::Tensor& t) { return model.forward(t); }, x,
-        [&](const at::Tensor& z) {
-          if (loss == "cw") return attacks::CwMarginLoss(z, y);
-          if (loss == "dlr") return attacks::DlrLoss(z, y);
-          return attacks::CrossEntropyPerExample(z, y);
-        },
-        o, gen);
+    const attacks::ForwardFn forward = [&model](const at::Tensor& t) { return model.forward(t); };
+    const attacks::TargetLossFn per_example = [&loss](const at::Tensor& z, const at::Tensor& t) {
+      if (loss == "cw") return attacks::CwMarginLoss(z, t);
+      if (loss == "dlr") return attacks::DlrLoss(z, t);
+      return attacks::CrossEntropyPerExample(z, t);
+    };
+    at::Tensor adv =
+        graphs != nullptr
+            ? graphs->Run(absl::StrCat("eval@", reinterpret_cast<uintptr_t>(&model)), forward, x, y,
+                          per_example, o, gen)
+            : attacks::Pgd(forward, x, [&](const at::Tensor& z) { return per_example(z, y); }, o,
+                           gen);
     at::NoGradGuard no_grad;
     adv_correct += model.forward(adv).argmax(1).eq(y).sum();
   }
@@ -121,8 +128,8 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 }
 
 // OK if `path` is absent (a run from before config.textproto was written) or
-// holds `c` up to out_dir, threads and the number of epochs (a run may be
-// extended); otherwise FailedPrecondition naming the differing fields.
+// holds `c` up to out_dir, threads, device, cuda_graphs and the number of
+// epochs (a run may be extended, or continue on another device); otherwise FailedPrecondition naming the differing fields.
 absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
   if (!PathExists(path)) return absl::OkStatus();
   std::ifstream f(path);
@@ -136,6 +143,8 @@ absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
   for (TrainConfig* x : {&before, &now}) {
     x->clear_out_dir();
     x->clear_threads();
+    x->clear_device();
+    x->clear_cuda_graphs();
     x->mutable_optimizer()->clear_epochs();
   }
   google::protobuf::util::MessageDifferencer diff;
@@ -199,7 +208,8 @@ absl::Status AverageGradients(Communicator& comm, models::Classifier& model, dou
     parts.push_back(g.defined() && *n > 0 ? g.reshape(-1) * static_cast<double>(*n)
                                           : at::zeros({p.numel()}, p.options()));
   }
-  parts.push_back(at::tensor({static_cast<float>(*loss_sum), static_cast<float>(*n)}));
+  parts.push_back(at::tensor({static_cast<float>(*loss_sum), static_cast<float>(*n)})
+                      .to(params.front().device()));
   at::Tensor flat = at::cat(parts);
   SPAT_RETURN_IF_ERROR(comm.AllReduceSum(flat));
   const int64_t total = static_cast<int64_t>(std::llround(flat[-1].item<double>()));
@@ -275,6 +285,8 @@ struct Run {
   std::unique_ptr<Sgd> opt;
   std::unique_ptr<data::BatchLoader> loader;
   MethodContext ctx;
+  c10::Device device = c10::Device(c10::kCPU);
+  std::unique_ptr<attacks::PgdGraphs> graphs;  // ctx.graphs on CUDA
 };
 
 MethodOptions MethodOptionsOf(const TrainConfig& c) {
@@ -294,7 +306,8 @@ MethodOptions MethodOptionsOf(const TrainConfig& c) {
   return mo;
 }
 
-absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, Run& run) {
+absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, c10::Device device, Run& run) {
+  run.device = device;
   data::DatasetSpec data_spec{c.dataset().name(), c.dataset().data_dir()};
   SPAT_ASSIGN_OR_RETURN(
       run.train, data::LoadDataset(data_spec, data::Split::kTrain, c.dataset().train_subset()));
@@ -311,12 +324,15 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, Run& run) {
                c.method().s()};
   torch::manual_seed(c.seed());  // initialization and dropout
   SPAT_ASSIGN_OR_RETURN(run.model, CreateTrainingModel(spec, c.channels_last()));
+  run.model->to(device);  // initialized on the host: the same weights on every device
   // Other ranks draw their own dropout masks and attack starts.
   if (rc.rank > 0) torch::manual_seed(data::MixSeed(c.seed(), 0x72616e6bULL + rc.rank));
 
   MethodOptions mo = MethodOptionsOf(c);
-  mo.make_model = [spec, nhwc = c.channels_last()]() {
-    return *CreateTrainingModel(spec, nhwc);
+  mo.make_model = [spec, nhwc = c.channels_last(), device]() {
+    std::shared_ptr<models::Classifier> m = *CreateTrainingModel(spec, nhwc);
+    m->to(device);
+    return m;
   };
   SPAT_ASSIGN_OR_RETURN(run.method, MakeMethod(mo));
   run.opt = std::make_unique<Sgd>(
@@ -333,11 +349,14 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, Run& run) {
   const uint64_t attack_seed = c.seed() ^ 0x5eed5eedULL;
   run.ctx.gen = at::detail::createCPUGenerator(
       rc.rank == 0 ? attack_seed : data::MixSeed(attack_seed, rc.rank));
+  run.graphs = std::make_unique<attacks::PgdGraphs>(c.cuda_graphs());
+  if (device.is_cuda()) run.ctx.graphs = run.graphs.get();
   return absl::OkStatus();
 }
 
 // DIR/metrics.json as a proto (spat/metrics.proto), printed by protobuf.
-std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int world_size) {
+std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int world_size,
+                        c10::Device device) {
   TrainMetrics m;
   m.set_clean_accuracy(s.clean_accuracy);
   m.set_pgd_accuracy(s.pgd_accuracy);
@@ -359,6 +378,7 @@ std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int world_s
                                     : std::string("all")));
   m.set_world_size(world_size);
   m.set_threads(c.threads());
+  m.set_device(device.str());
   *m.mutable_config() = c;
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;
@@ -407,6 +427,13 @@ class RunFiles {
       else if (k == "meta.global_step") run.ctx.global_step = t.item<int64_t>();
       else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
       else if (k == "rng.attack") run.ctx.gen.set_state(t);
+      else if (k == "rng.cuda") {
+        // A CUDA run's dropout stream; a run resumed on the CPU has none.
+        if (run.device.is_cuda()) {
+          at::Generator g = at::globalContext().defaultGenerator(run.device);
+          g.set_state(t);
+        }
+      }
       else if (absl::StartsWith(k, "epoch.")) epochs.emplace_back(k, t);
       else if (absl::StartsWith(k, "method.")) method_state.emplace_back(k.substr(7), t);
       else return absl::InvalidArgumentError(absl::StrCat(state_, ": unknown entry '", k, "'"));
@@ -442,13 +469,17 @@ class RunFiles {
     state.emplace_back("meta.global_step", at::tensor(run.ctx.global_step));
     state.emplace_back("rng.torch", at::detail::getDefaultCPUGenerator().get_state());
     state.emplace_back("rng.attack", run.ctx.gen.get_state());
+    if (run.device.is_cuda()) {
+      at::Generator g = at::globalContext().defaultGenerator(run.device);
+      state.emplace_back("rng.cuda", g.get_state());
+    }
     for (const EpochRecord& r : summary.epochs) {
       state.emplace_back(absl::StrCat("epoch.", r.epoch),
                          at::tensor({r.loss, r.clean, r.pgd, r.img_per_s, r.seconds, r.lr},
                                     at::kDouble));
     }
     SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_));
-    return WriteFileAtomically(metrics_, MetricsJson(c_, summary, world));
+    return WriteFileAtomically(metrics_, MetricsJson(c_, summary, world, run.device));
   }
 
  private:
@@ -476,10 +507,10 @@ class ProgressReporter {
     const int batch = c_.optimizer().batch_size();
     *log_ << absl::StrFormat(
         "training %s (%s head) with %s on %s: %d train / %d test images, %d epochs, "
-        "batch %d, %d threads%s\n",
+        "batch %d, %d threads, on %s%s\n",
         run.spec.name, run.spec.head.type == models::HeadType::kNce ? "NCE" : "linear",
         c_.method().name(), c_.dataset().name(), run.train.size(), run.test.size(),
-        c_.optimizer().epochs(), batch, c_.threads(),
+        c_.optimizer().epochs(), batch, c_.threads(), DeviceDescription(run.device, c_.device()),
         rc.world > 1 ? absl::StrCat(" per rank, ", rc.world, " ranks (", batch / rc.world,
                                     "+ images per rank and step)")
                      : "");
@@ -567,6 +598,8 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
         SPAT_RETURN_IF_ERROR(BroadcastFromRankZero(*rc.comm, float_buffers));
       }
     }
+    batch.x = ToDevice(batch.x, run.device);
+    batch.y = ToDevice(batch.y, run.device);
     int64_t n = batch.y.size(0);
     run.opt->ZeroGrad();
     double lv = 0;
@@ -601,7 +634,8 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
 EvalResult EvaluateEpoch(const TrainConfig& c, const RunContext& rc, Run& run, int epoch) {
   if (!rc.lead()) return {};
   return EvaluateRobustness(run.method->EvalModel(*run.model), run.test, c.eval_attack(),
-                            std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch);
+                            std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch,
+                            run.device, run.ctx.graphs);
 }
 
 void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const EvalResult& ev,
@@ -621,12 +655,12 @@ absl::Status CheckRunnable(const TrainConfig& c, int world) {
         "--batch_size=", c.optimizer().batch_size(), " is the global batch and must be at "
         "least WORLD_SIZE=", world, " (each rank trains on its share of it)"));
   }
-  if (c.device() != "cpu") {
-    return absl::UnimplementedError(absl::StrCat(
-        "device '", c.device(), "': this build runs on the CPU only"));
+  absl::StatusOr<c10::Device> device = ResolveDevice(c.device());
+  if (!device.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("device: ", device.status().message()));
   }
   if (c.out_dir().empty()) return absl::InvalidArgumentError("--out_dir is required");
-  if (c.bf16() && !attacks::CpuBf16Supported()) {
+  if (c.bf16() && device->is_cpu() && !attacks::CpuBf16Supported()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--bf16: ", attacks::kNoCpuBf16, "; train without --bf16"));
   }
@@ -643,8 +677,9 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     return absl::Status(st.code(), absl::StrCat("--out_dir: ", st.message()));
   }
   at::set_num_threads(c.threads());
+  SPAT_ASSIGN_OR_RETURN(const c10::Device device, ResolveDevice(c.device()));
   Run run;
-  SPAT_RETURN_IF_ERROR(BuildRun(c, rc, run));
+  SPAT_RETURN_IF_ERROR(BuildRun(c, rc, device, run));
 
   const RunFiles files(c);
   if (resume) SPAT_RETURN_IF_ERROR(files.CheckResumable());

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "absl/status/statusor.h"
+#include "attacks/pgd_graphs.h"
 #include "data/dataset.h"
 #include "models/classifier.h"
 #include "spat/config.pb.h"
@@ -53,9 +55,12 @@ struct EvalResult {
   double clean = 0;
   double adversarial = 0;
 };
+// The model must be on `device`; `data` stays on the host and is sent over
+// batch by batch. `graphs` (optional): the attack as CUDA graphs on CUDA.
 EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& data,
                               const AttackConfig& attack, int64_t batch_size,
-                              uint64_t seed);
+                              uint64_t seed, c10::Device device = c10::Device(c10::kCPU),
+                              attacks::PgdGraphs* graphs = nullptr);
 
 // The learning rate of epoch `epoch` (0-based) under the step schedule.
 double LearningRate(const OptimizerConfig& o, int epoch);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "attacks/pgd.h"
+#include "base/device.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"
 
@@ -213,6 +214,64 @@ TEST(Trainer, MissingDataIsAClearError) {
   absl::StatusOr<TrainSummary> s = Train(c, nullptr);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("/nonexistent/mnist"), std::string::npos);
+}
+
+// Where CUDA is absent (Debian's LibTorch), --device=cuda is refused before
+// any work: no output directory, InvalidArgument naming the device.
+TEST(Trainer, UnavailableDeviceIsRefusedBeforeAnyWork) {
+  if (CudaAvailable()) GTEST_SKIP() << "CUDA is present";
+  TrainConfig c = Tiny("madry", Tmp("no_cuda"), 1);
+  c.set_device("cuda");
+  absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("device"), std::string::npos) << s.status();
+  EXPECT_FALSE(std::ifstream(Tmp("no_cuda") + "/config.textproto").good());
+}
+
+// auto trains where CUDA is, else on the CPU, and metrics.json says which;
+// on the CPU it is the same run as device "cpu".
+TEST(Trainer, AutoDeviceRecordsWhereItTrained) {
+  TrainConfig a = Tiny("madry", Tmp("auto"), 1);
+  a.set_device("auto");
+  absl::StatusOr<TrainSummary> s = Train(a, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const std::string want = CudaAvailable() ? "\"device\": \"cuda:0\"" : "\"device\": \"cpu\"";
+  EXPECT_NE(Read(Tmp("auto") + "/metrics.json").find(want), std::string::npos);
+  if (!CudaAvailable()) {
+    absl::StatusOr<TrainSummary> cpu = Train(Tiny("madry", Tmp("auto_cpu"), 1), nullptr);
+    ASSERT_TRUE(cpu.ok()) << cpu.status();
+    EXPECT_EQ(s->epochs[0].loss, cpu->epochs[0].loss);
+  }
+}
+
+// On CUDA: graphed and eager inner attacks train the same model (a
+// deterministic start; float rounding apart), the checkpoint is written from
+// CPU tensors and loads on the CPU, and the run resumes on the CPU.
+TEST(Trainer, CudaTrainsGraphedAsEagerAndResumesOnTheCpu_CUDA) {
+  if (!CudaAvailable()) GTEST_SKIP() << "no CUDA device";
+  for (const char* method : {"trades", "spat", "madry"}) {
+    TrainConfig g = Tiny(method, Tmp(std::string("graphed_") + method), 1);
+    g.mutable_train_attack()->set_random_start(false);
+    g.set_device("cuda");
+    TrainConfig e = g;
+    e.set_out_dir(Tmp(std::string("eager_") + method));
+    e.set_cuda_graphs(false);
+    absl::StatusOr<TrainSummary> sg = Train(g, nullptr), se = Train(e, nullptr);
+    ASSERT_TRUE(sg.ok()) << sg.status();
+    ASSERT_TRUE(se.ok()) << se.status();
+    EXPECT_NEAR(sg->epochs[0].loss, se->epochs[0].loss, 1e-3 * std::abs(se->epochs[0].loss))
+        << method;
+    absl::StatusOr<models::StateDict> ck = models::LoadStateDict(g.out_dir() + "/checkpoint.pt");
+    ASSERT_TRUE(ck.ok()) << ck.status();
+    for (const auto& [k, t] : *ck) EXPECT_TRUE(t.is_cpu()) << k;
+    TrainConfig more = g;
+    more.set_device("cpu");
+    more.mutable_optimizer()->set_epochs(2);
+    absl::StatusOr<TrainSummary> r = Train(more, nullptr, /*resume=*/true);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->epochs.size(), 2u);
+  }
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ definitions, batch, steps and random data as the C++ benchmark, so the two
 img/s figures compare like with like:
 
     /usr/bin/python3 tools/eager_reference.py --model small_cnn --batch 128 \
-        --steps 10 --iters 8 --threads 2 [--profile]
+        --steps 10 --iters 8 --threads 2 [--device cuda] [--profile]
 
 prints one JSON line {"impl": "eager", "img_per_s": ...}. --profile prints
 torch.profiler's per-operator table instead (where the time goes).
@@ -127,18 +127,29 @@ def main():
     ap.add_argument('--steps', type=int, default=10)
     ap.add_argument('--iters', type=int, default=8)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
     ap.add_argument('--profile', action='store_true')
     a = ap.parse_args()
     if a.batch < 1 or a.steps < 1 or a.iters < 1 or a.threads < 1:
         ap.error('--batch, --steps, --iters and --threads must be >= 1')
+    if a.device.startswith('cuda') and not torch.cuda.is_available():
+        ap.error('--device %s: this torch has no CUDA device' % a.device)
+    device = torch.device(a.device)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = SmallCNN() if a.model == 'small_cnn' else ResNet18()
+    model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(a.batch, *model.shape)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.rand(a.batch, *model.shape).to(device)
+    y = torch.randint(0, 10, (a.batch,)).to(device)
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
     eps, step = (0.3, 0.01) if a.model == 'small_cnn' else (8 / 255, 2 / 255)
-    spat_step(model, opt, x, y, eps, step, a.steps)  # warm-up
+    spat_step(model, opt, x, y, eps, step, a.steps)  # warm-up (cuDNN picks its kernels)
+    spat_step(model, opt, x, y, eps, step, a.steps)
+    sync()
     if a.profile:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             for _ in range(a.iters):
@@ -148,10 +159,11 @@ def main():
     t0 = time.perf_counter()
     for _ in range(a.iters):
         spat_step(model, opt, x, y, eps, step, a.steps)
+    sync()
     s = time.perf_counter() - t0
     print(json.dumps({'impl': 'eager', 'model': a.model, 'batch_size': a.batch,
                       'num_steps': a.steps, 'threads': a.threads, 'iters': a.iters,
-                      'torch': torch.__version__,
+                      'torch': torch.__version__, 'device': str(device),
                       'img_per_s': round(a.batch * a.iters / s, 1),
                       'ms_per_step': round(1000 * s / a.iters, 1)}))
 

@@ -26,6 +26,8 @@ PACKAGES=(
   gnuplot-nox
   dataset-fashion-mnist
   g++
+  cmake
+  ninja-build
   clang
   libclang-rt-14-dev
 )

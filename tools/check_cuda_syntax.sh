@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Compile-checks the CUDA-only code (what SPAT_WITH_CUDA turns on: CUDA graphs
+# of PGD, NCCL) on a machine without a GPU: g++ -fsyntax-only against
+# Debian's LibTorch headers, which include the CUDA ones, and the CUDA
+# toolkit's headers. Nothing is linked or run. Exit 0 when every file parses;
+# exit 0 with a note when no CUDA toolkit is installed (nothing to check
+# against); 1 on the first error.
+#   tools/check_cuda_syntax.sh [CUDA_HOME]   (default /usr/local/cuda)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cuda=${1:-${CUDA_HOME:-/usr/local/cuda}}
+if [[ ! -f $cuda/include/cuda_runtime_api.h ]]; then
+  echo "check_cuda_syntax: no CUDA toolkit at $cuda; skipped"
+  exit 0
+fi
+files=(attacks/pgd_graphs.cc attacks/pgd_graphs_test.cc spat/distributed.cc)
+# What the builds add: spat/BUILD and CMakeLists.txt define USE_C10D_GLOO for
+# distributed.cc, and USE_C10D_NCCL where CUDA is on.
+defines=(-DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_GLOO -DUSE_C10D_NCCL)
+# Debian's LibTorch omits the header CMake generates for a CUDA build.
+shim=$(mktemp -d)
+trap 'rm -rf "$shim"' EXIT
+mkdir -p "$shim/c10/cuda/impl"
+: >"$shim/c10/cuda/impl/cuda_cmake_macros.h"
+for f in "${files[@]}"; do
+  g++ -std=c++17 -fsyntax-only -Wall -Wextra "${defines[@]}" -I. -I"$shim" \
+    -isystem /usr/include/torch/csrc/api/include -isystem "$cuda/include" "$f"
+  echo "check_cuda_syntax: $f ok"
+done

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# One script for the GPU machine (../shared/GPU.md): build with CMake against
+# the torch Python package's LibTorch, run the tests (the CUDA ones included),
+# measure our training step against eager PyTorch on the same device, then
+# train the MNIST paper protocol (spat/presets/mnist_paper.textproto: SPAT,
+# then TRADES, Madry, MART, ALP) until the time budget runs out, resumably.
+# Prints one JSON line per measurement (also in OUT/results.jsonl) and says
+# how far it got; the full log is OUT/gpu_check.log.
+#
+#   tools/gpu_bundle.sh                      # on the CPU machine, once
+#   tools/gpu_check.sh --out "$OUT" --budget_s 420     # on the GPU machine
+#   tools/gpu_check.sh --device=cpu --budget_s 60 --quick   # here (CI runs this)
+#
+# Flags:
+#   --device cuda|cpu   cuda (default): the torch Python package's LibTorch and
+#                       the CUDA device; cpu: Debian's LibTorch on the CPU
+#   --out DIR           results, logs and OUT/runs.tar.gz (default gpu_check_out)
+#   --budget_s N        wall seconds for the whole script (default 480); the
+#                       paper-protocol training gets what is left
+#   --bundle DIR        what tools/gpu_bundle.sh made (default gpu_bundle)
+#   --build_dir DIR     CMake build tree, reused if present (default build-gpu)
+#   --jobs N            build jobs (default: the number of cores)
+#   --quick             small throughput runs and a 2-epoch, 2,000-image
+#                       protocol (the script's own test); not the paper's
+# Exit: 0 when build, tests and measurements passed (training stopping at the
+# budget is expected); 1 when a step failed; 2 on bad usage.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+device=cuda
+out=gpu_check_out
+budget_s=480
+bundle=gpu_bundle
+build_dir=build-gpu
+jobs=$(nproc)
+quick=0
+usage() { sed -n '2,27p' "$0"; }
+while (($#)); do
+  case $1 in
+    --device=*) device=${1#*=}; shift ;;
+    --device) device=$2; shift 2 ;;
+    --out=*) out=${1#*=}; shift ;;
+    --out) out=$2; shift 2 ;;
+    --budget_s=*) budget_s=${1#*=}; shift ;;
+    --budget_s) budget_s=$2; shift 2 ;;
+    --bundle=*) bundle=${1#*=}; shift ;;
+    --bundle) bundle=$2; shift 2 ;;
+    --build_dir=*) build_dir=${1#*=}; shift ;;
+    --build_dir) build_dir=$2; shift 2 ;;
+    --jobs=*) jobs=${1#*=}; shift ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "gpu_check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+case $device in cuda|cpu) ;; *) echo "gpu_check: --device=$device: expected cuda or cpu" >&2; exit 2 ;; esac
+[[ $budget_s =~ ^[0-9]+$ ]] && ((budget_s >= 10)) || { echo "gpu_check: --budget_s=$budget_s: expected an integer >= 10" >&2; exit 2; }
+[[ $jobs =~ ^[0-9]+$ ]] && ((jobs >= 1)) || { echo "gpu_check: --jobs=$jobs: expected an integer >= 1" >&2; exit 2; }
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+[[ $build_dir = /* ]] || build_dir=$root/$build_dir
+[[ $bundle = /* ]] || bundle=$root/$bundle
+log=$out/gpu_check.log
+results=$out/results.jsonl
+: >"$log"
+: >"$results"
+start=$(date +%s)
+elapsed() { echo $(($(date +%s) - start)); }
+left() { echo $((budget_s - $(elapsed))); }
+say() { echo "gpu_check [$(elapsed) s]: $*" | tee -a "$log" >&2; }
+emit() { echo "$1" | tee -a "$results"; }
+status=0
+fail() { say "FAILED: $*"; emit "{\"step\": \"$1\", \"ok\": false, \"seconds\": $(elapsed)}"; status=1; }
+
+# --- where things come from ------------------------------------------------
+python=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then python=$p; break; fi
+done
+prefix_path=""
+if [[ $device == cuda ]]; then
+  [[ -n $python ]] || { say "no python3 with torch: its folder is the CUDA LibTorch"; exit 1; }
+  torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' ||
+    { say "torch sees no CUDA device; use --device=cpu"; exit 1; }
+  prefix_path=$torch_prefix
+fi
+# Libraries CMake finds: the system's (Debian with the -dev packages), else
+# the bundle's .debs unpacked into a prefix.
+if [[ ! -d /usr/lib/x86_64-linux-gnu/cmake/absl ]]; then
+  debs=$bundle/debs
+  ls "$debs"/*.deb >/dev/null 2>&1 || { say "no Abseil here and no .debs in $debs: run tools/gpu_bundle.sh on the CPU machine and carry gpu_bundle"; exit 1; }
+  # Outside the source tree: libgtest-dev ships BUILD.bazel files that
+  # `bazel test //...` would otherwise crawl.
+  deps=${TMPDIR:-/tmp}/spat_gpu_deps
+  if [[ ! -f $deps/.unpacked ]]; then
+    mkdir -p "$deps"
+    for d in "$debs"/*.deb; do dpkg -x "$d" "$deps" || { say "dpkg -x $d failed"; exit 1; }; done
+    touch "$deps/.unpacked"
+  fi
+  prefix_path="$prefix_path;$deps/usr"
+  export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export PATH="$deps/usr/bin:$PATH"
+  protoc_flag=(-DProtobuf_PROTOC_EXECUTABLE="$deps/usr/bin/protoc")
+  say "dependencies from $debs ($(ls "$debs"/*.deb | wc -l) .debs) in $deps"
+else
+  protoc_flag=()
+fi
+mnist=$bundle/mnist
+[[ -f $mnist/train-images-idx3-ubyte.gz || -f $mnist/train-images-idx3-ubyte ]] ||
+  mnist=${SPAT_DATA_DIR:-$HOME/.cache/spat}/mnist
+say "device $device; LibTorch ${prefix_path:-from the system}; MNIST $mnist; budget ${budget_s} s"
+
+# --- 1. build ---------------------------------------------------------------
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+t=$(date +%s)
+if cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix_path" \
+     "${protoc_flag[@]}" >>"$log" 2>&1 &&
+   cmake --build "$build_dir" -j "$jobs" >>"$log" 2>&1; then
+  cuda_on=$(grep -c "with CUDA: CUDA graphs" "$log" || true)
+  nccl_on=$(grep -c "NCCL ON" "$log" || true)
+  emit "{\"step\": \"build\", \"ok\": true, \"seconds\": $(($(date +%s) - t)), \"cuda_compiled\": $([[ $cuda_on -gt 0 ]] && echo true || echo false), \"nccl_compiled\": $([[ $nccl_on -gt 0 ]] && echo true || echo false)}"
+else
+  fail build
+  tail -n 30 "$log" >&2
+  exit 1
+fi
+
+# --- 2. tests ---------------------------------------------------------------
+# The fast tests; on CUDA the cuda-labelled ones print their _CUDA cases.
+t=$(date +%s)
+ctest_log=$out/ctest.log
+if ctest --test-dir "$build_dir" -LE slow -j "$jobs" --output-on-failure >"$ctest_log" 2>&1; then ok=true; else ok=false; status=1; fi
+summary=$(grep -E "tests passed" "$ctest_log" | tail -n 1)
+cat "$ctest_log" >>"$log"
+cuda_out=$(cd "$root" && for b in device_test pgd_graphs_test; do
+  TEST_TMPDIR=$build_dir "$build_dir/$b" --gtest_filter='*_CUDA' 2>&1; done)
+echo "$cuda_out" >>"$log"
+cuda_cases=$(grep -cE '^\[       OK \] .*_CUDA' <<<"$cuda_out" || true)
+cuda_failed=$(grep -cE '^\[  FAILED  \] .*_CUDA' <<<"$cuda_out" || true)
+cuda_skipped=$(grep -cE '^\[  SKIPPED \] .*_CUDA' <<<"$cuda_out" || true)
+if [[ $device == cuda ]] && ((cuda_failed > 0 || cuda_skipped > 0)); then ok=false; status=1; fi
+emit "{\"step\": \"tests\", \"ok\": $ok, \"seconds\": $(($(date +%s) - t)), \"summary\": \"${summary}\", \"cuda_cases_passed\": $cuda_cases, \"cuda_cases_failed\": $cuda_failed, \"cuda_cases_skipped\": $cuda_skipped}"
+[[ $ok == true ]] || say "tests failed: see $ctest_log"
+
+# --- 3. throughput: ours vs eager PyTorch, alternated, best of 2 each -------
+if ((quick)); then batch=16; iters=1; steps=2; else batch=128; iters=20; steps=10; fi
+threads=$(nproc)
+for model in small_cnn resnet18; do
+  if ((quick)) && [[ $model == resnet18 && $device == cpu ]]; then continue; fi
+  ours=0; eager=0
+  for round in 1 2; do
+    o=$("$build_dir/train_throughput" --device="$device" --model="$model" --method=spat \
+          --batch_size="$batch" --num_steps="$steps" --iters="$iters" --threads="$threads" 2>>"$log" |
+        grep -o '"img_per_s": [0-9.]*' | grep -o '[0-9.]*$')
+    if [[ -n $python ]]; then
+      e=$("$python" tools/eager_reference.py --device "$device" --model "$model" --batch "$batch" \
+            --steps "$steps" --iters "$iters" --threads "$threads" 2>>"$log" |
+          grep -o '"img_per_s": [0-9.]*' | grep -o '[0-9.]*$')
+    else
+      e=""
+    fi
+    [[ -n $o ]] && ours=$(awk -v a="$ours" -v b="$o" 'BEGIN { print (b > a ? b : a) }')
+    [[ -n $e ]] && eager=$(awk -v a="$eager" -v b="$e" 'BEGIN { print (b > a ? b : a) }')
+  done
+  if [[ $ours == 0 ]]; then fail "throughput_$model"; continue; fi
+  ratio=$(awk -v a="$ours" -v b="$eager" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }')
+  [[ $eager == 0 ]] && eager=null
+  emit "{\"step\": \"throughput\", \"model\": \"$model\", \"method\": \"spat\", \"device\": \"$device\", \"batch_size\": $batch, \"num_steps\": $steps, \"ours_img_per_s\": $ours, \"eager_img_per_s\": $eager, \"ratio\": $ratio, \"torch\": \"$("${python:-false}" -c 'import torch; print(torch.__version__)' 2>/dev/null)\"}"
+done
+
+# --- 4. the MNIST paper protocol, resumable ----------------------------------
+runs=$out/runs
+mkdir -p "$runs"
+if [[ -f $bundle/runs.tar.gz && ! -f $runs/.restored ]]; then
+  tar -xzf "$bundle/runs.tar.gz" -C "$runs" && touch "$runs/.restored" &&
+    say "restored the previous session's runs from $bundle/runs.tar.gz"
+fi
+declare -A lambda=([spat]=6 [trades]=6 [madry]=6 [mart]=5 [alp]=0.5)
+extra=()
+if ((quick)); then extra=(--epochs=2 --train_subset=2000 --test_subset=200 --num_steps=5 --step_size=0.06); fi
+reached=""
+for method in spat trades madry mart alp; do
+  remaining=$(($(left) - 15))  # keep time to pack the runs
+  if ((remaining < 20)); then say "budget spent before $method"; break; fi
+  dir=$runs/$method
+  resume=()
+  [[ -f $dir/train_state.pt ]] && resume=(--resume)
+  say "training $method for at most ${remaining} s${resume:+ (resuming)}"
+  timeout --signal=TERM "$remaining" "$build_dir/train" --config="$root/spat/presets/mnist_paper.textproto" \
+    --method="$method" --lambda="${lambda[$method]}" --data_dir="$mnist" --device="$device" \
+    --out_dir="$dir" --threads="$threads" "${resume[@]}" "${extra[@]}" >>"$log" 2>&1
+  rc=$?
+  if [[ -f $dir/metrics.json ]]; then
+    epochs=$("${python:-python3}" - "$dir/metrics.json" <<'PY' 2>/dev/null || true
+import json, sys
+m = json.load(open(sys.argv[1]))
+eps = m.get("epochs", [])
+print(json.dumps({"step": "paper_protocol", "method": m["config"]["method"]["name"],
+                  "device": m.get("device", ""), "epochs_done": len(eps),
+                  "epochs_planned": m["config"]["optimizer"]["epochs"],
+                  "per_epoch": [{"epoch": e["epoch"], "clean": round(e["clean"], 2),
+                                 "pgd20": round(e["pgd"], 2), "seconds": round(e["seconds"], 1)}
+                                for e in eps]}))
+PY
+)
+    [[ -n $epochs ]] && emit "$epochs"
+  fi
+  if ((rc == 124)); then reached="$method (stopped by the budget; --resume continues it)"; break; fi
+  if ((rc != 0)); then fail "paper_protocol_$method"; break; fi
+  reached="$method (finished)"
+done
+tar -czf "$out/runs.tar.gz" -C "$runs" --exclude=.restored . 2>>"$log"
+say "paper protocol reached: ${reached:-nothing}; the run folders are in $out/runs.tar.gz (next time: tools/gpu_bundle.sh --runs FILE)"
+emit "{\"step\": \"done\", \"ok\": $([[ $status == 0 ]] && echo true || echo false), \"seconds\": $(elapsed), \"paper_protocol_reached\": \"${reached}\"}"
+exit "$status"
