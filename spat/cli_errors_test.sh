@@ -79,6 +79,12 @@ expect broken_config 2 "broken.textproto: cannot parse config" -- --config="$tmp
 expect stray_argument 2 "unexpected argument 'extra'" -- "${tiny[@]}" --out_dir="$tmp/r19" extra
 expect resume_nothing 1 "cannot resume" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/r20" --resume
 expect resume_changed 1 "different configuration" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good" --lr=0.5 --resume
+expect unknown_device 2 "--device (device): unknown value 'tpu'" -- "${tiny[@]}" --device=tpu --out_dir="$tmp/r22"
+if ! command -v nvidia-smi > /dev/null; then  # Debian's LibTorch has no CUDA
+  expect cuda_unavailable 2 "--device=cuda: 'cuda' needs CUDA" -- "${tiny[@]}" --data_dir="$good" --device=cuda --out_dir="$tmp/r23"
+fi
+# The device is not part of what --resume compares: a run may move.
+expect resume_other_device 0 "resuming" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good" --epochs=2 --device=auto --resume
 touch "$tmp/a_file"
 expect unwritable_out_dir 1 "a_file is not a directory" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/a_file/sub"
 
