@@ -85,6 +85,9 @@ if ! command -v nvidia-smi > /dev/null; then  # Debian's LibTorch has no CUDA
 fi
 # The device is not part of what --resume compares: a run may move.
 expect resume_other_device 0 "resuming" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good" --epochs=2 --device=auto --resume
+# Nor is the data's folder: a run may move to a machine that keeps it elsewhere.
+cp -r "$good" "$tmp/moved"
+expect resume_moved_data 0 "resuming" -- "${tiny[@]}" --data_dir="$tmp/moved" --out_dir="$tmp/run-good" --epochs=3 --resume
 touch "$tmp/a_file"
 expect unwritable_out_dir 1 "a_file is not a directory" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/a_file/sub"
 

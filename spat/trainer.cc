@@ -128,8 +128,10 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 }
 
 // OK if `path` is absent (a run from before config.textproto was written) or
-// holds `c` up to out_dir, threads, device, cuda_graphs and the number of
-// epochs (a run may be extended, or continue on another device); otherwise FailedPrecondition naming the differing fields.
+// holds `c` up to out_dir, threads, device, cuda_graphs, the dataset's folder
+// and the number of epochs (a run may be extended, or continue on another
+// device or machine); otherwise FailedPrecondition naming the differing
+// fields.
 absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
   if (!PathExists(path)) return absl::OkStatus();
   std::ifstream f(path);
@@ -145,6 +147,7 @@ absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
     x->clear_threads();
     x->clear_device();
     x->clear_cuda_graphs();
+    x->mutable_dataset()->clear_data_dir();
     x->mutable_optimizer()->clear_epochs();
   }
   google::protobuf::util::MessageDifferencer diff;

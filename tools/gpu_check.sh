@@ -14,7 +14,8 @@
 # Flags:
 #   --device cuda|cpu   cuda (default): the torch Python package's LibTorch and
 #                       the CUDA device; cpu: Debian's LibTorch on the CPU
-#   --out DIR           results, logs and OUT/runs.tar.gz (default gpu_check_out)
+#   --out DIR           what comes back: gpu_check.log, results.jsonl, ctest.log
+#                       and runs.tar.gz (default gpu_check_out)
 #   --budget_s N        wall seconds for the whole script (default 480); the
 #                       paper-protocol training gets what is left
 #   --bundle DIR        what tools/gpu_bundle.sh made (default gpu_bundle)
@@ -35,7 +36,7 @@ bundle=gpu_bundle
 build_dir=build-gpu
 jobs=$(nproc)
 quick=0
-usage() { sed -n '2,27p' "$0"; }
+usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
   case $1 in
     --device=*) device=${1#*=}; shift ;;
@@ -174,7 +175,10 @@ for model in small_cnn resnet18; do
 done
 
 # --- 4. the MNIST paper protocol, resumable ----------------------------------
-runs=$out/runs
+# The run folders live in the build tree (a device call brings back at most 8
+# files from $OUT); OUT gets them as one runs.tar.gz. Quick and full runs
+# keep apart: --resume refuses a changed configuration.
+runs=$build_dir/runs_${device}$( ((quick)) && echo _quick)
 mkdir -p "$runs"
 if [[ -f $bundle/runs.tar.gz && ! -f $runs/.restored ]]; then
   tar -xzf "$bundle/runs.tar.gz" -C "$runs" && touch "$runs/.restored" &&
