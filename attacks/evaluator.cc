@@ -15,8 +15,8 @@
 #include "attacks/fab.h"
 #include "attacks/pgd.h"
 #include "attacks/pgd_graphs.h"
-#include "base/device.h"
 #include "attacks/square.h"
+#include "base/device.h"
 
 namespace spat::attacks {
 namespace {

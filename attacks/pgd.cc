@@ -22,6 +22,15 @@ at::Tensor PerExampleNorm(const at::Tensor& t, double p) {
 
 at::Tensor L2Norm(const at::Tensor& t) { return PerExampleNorm(t, 2); }
 
+// What Pgd and PgdSteps refuse: before any random draw or step.
+void CheckPgdOptions(const at::Tensor& x, const PgdOptions& options) {
+  TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
+  TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
+              "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
+  TORCH_CHECK(!options.bf16 || !x.is_cpu() || CpuBf16Supported(), "PGD with bf16: ",
+              kNoCpuBf16);
+}
+
 }  // namespace
 
 bool CpuBf16Supported() {
@@ -98,12 +107,9 @@ at::Tensor PgdStart(const at::Tensor& x, const PgdOptions& options, at::Generato
 
 void PgdSteps(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& x_adv,
               const AdvLossFn& loss, const PgdOptions& options, const StepObserver& observer) {
+  CheckPgdOptions(x, options);
   TORCH_CHECK(x_adv.sizes() == x.sizes(), "x_adv must have x's shape ", x.sizes(), ", got ",
               x_adv.sizes());
-  TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
-              "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
-  TORCH_CHECK(!options.bf16 || !x.is_cpu() || CpuBf16Supported(), "PGD with bf16: ",
-              kNoCpuBf16);
   const double eps = options.epsilon;
   const at::Tensor x0 = x.detach();
   at::Tensor velocity, lo, hi;
@@ -154,11 +160,7 @@ void PgdSteps(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& x
 at::Tensor Pgd(const ForwardFn& forward, const at::Tensor& x,
                const AdvLossFn& loss, const PgdOptions& options,
                at::Generator gen, const StepObserver& observer) {
-  TORCH_CHECK(x.dim() >= 2, "x must be batched, got ", x.sizes());
-  TORCH_CHECK(options.epsilon > 0 && options.step_size > 0 && options.num_steps >= 0,
-              "PGD needs epsilon > 0, step_size > 0, num_steps >= 0");
-  TORCH_CHECK(!options.bf16 || !x.is_cpu() || CpuBf16Supported(), "PGD with bf16: ",
-              kNoCpuBf16);
+  CheckPgdOptions(x, options);
   at::Tensor x_adv = PgdStart(x, options, gen);
   PgdSteps(forward, x, x_adv, loss, options, observer);
   return x_adv.detach();

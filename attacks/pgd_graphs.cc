@@ -18,7 +18,7 @@ namespace spat::attacks {
 bool CudaGraphsCompiled() { return true; }
 
 // The static inputs and output of one captured K-step PGD: replay reads
-// x0_, targets_ and (as the start) x_adv_, and leaves x' in x_adv_.
+// x0, targets and (as the start) x_adv, and leaves x' in x_adv.
 struct PgdGraphs::Graph {
   at::cuda::CUDAGraph graph;
   at::Tensor x0, targets, x_adv;
@@ -50,7 +50,6 @@ PgdGraphs::~PgdGraphs() = default;
 at::Tensor PgdGraphs::Run(const std::string& key, const ForwardFn& forward, const at::Tensor& x,
                           const at::Tensor& targets, const TargetLossFn& loss,
                           const PgdOptions& options, at::Generator gen) {
-  const AdvLossFn bound = [&loss, &targets](const at::Tensor& z) { return loss(z, targets); };
 #if SPAT_WITH_CUDA
   if (enabled_ && x.is_cuda() && options.num_steps > 0) {
     TORCH_CHECK(targets.size(0) == x.size(0), "targets must have x's batch size ", x.size(0),
@@ -102,7 +101,16 @@ at::Tensor PgdGraphs::Run(const std::string& key, const ForwardFn& forward, cons
     return result;
   }
 #endif
-  return Pgd(forward, x, bound, options, gen);
+  return Pgd(forward, x, [&loss, &targets](const at::Tensor& z) { return loss(z, targets); },
+             options, gen);
+}
+
+at::Tensor RunPgd(PgdGraphs* graphs, const std::string& key, const ForwardFn& forward,
+                  const at::Tensor& x, const at::Tensor& targets, const TargetLossFn& loss,
+                  const PgdOptions& options, at::Generator gen) {
+  if (graphs != nullptr) return graphs->Run(key, forward, x, targets, loss, options, gen);
+  return Pgd(forward, x, [&loss, &targets](const at::Tensor& z) { return loss(z, targets); },
+             options, gen);
 }
 
 }  // namespace spat::attacks

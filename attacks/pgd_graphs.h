@@ -74,6 +74,13 @@ class PgdGraphs {
       graphs_;
 };
 
+// graphs->Run(...) where `graphs` is set; otherwise the same PGD, eagerly.
+// For callers whose graphs are optional (MethodContext::graphs is null on the
+// CPU).
+at::Tensor RunPgd(PgdGraphs* graphs, const std::string& key, const ForwardFn& forward,
+                  const at::Tensor& x, const at::Tensor& targets, const TargetLossFn& loss,
+                  const PgdOptions& options, at::Generator gen);
+
 }  // namespace spat::attacks
 
 #endif  // SPAT_ATTACKS_PGD_GRAPHS_H_

@@ -3,7 +3,6 @@
 #include <torch/cuda.h>
 
 #include <cstdlib>
-#include <exception>
 #include <iostream>
 
 #include "absl/strings/numbers.h"

@@ -41,13 +41,12 @@ at::Tensor PgdCe(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                  const attacks::StepObserver& observer = nullptr) {
   model.eval();
   at::Tensor adv =
-      graphs != nullptr && !observer
-          ? graphs->Run(absl::StrCat("ce@", reinterpret_cast<uintptr_t>(&model)), Forward(model), x,
-                        y, CrossEntropyPerExample, o, gen)
-          : attacks::Pgd(
-                Forward(model), x,
-                [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
-                observer);
+      observer ? attacks::Pgd(
+                     Forward(model), x,
+                     [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
+                     observer)
+               : attacks::RunPgd(graphs, absl::StrCat("ce@", reinterpret_cast<uintptr_t>(&model)),
+                                 Forward(model), x, y, CrossEntropyPerExample, o, gen);
   model.train();
   return adv;
 }
@@ -63,14 +62,10 @@ at::Tensor PgdFromClean(
     at::NoGradGuard no_grad;
     nat = model.forward(x);
   }
-  at::Tensor adv =
-      graphs != nullptr
-          ? graphs->Run(absl::StrCat(div_name, "@", reinterpret_cast<uintptr_t>(&model)),
-                        Forward(model), x, nat,
-                        [&div](const at::Tensor& z, const at::Tensor& clean) { return div(clean, z); },
-                        o, gen)
-          : attacks::Pgd(Forward(model), x, [&](const at::Tensor& z) { return div(nat, z); }, o,
-                         gen);
+  at::Tensor adv = attacks::RunPgd(
+      graphs, absl::StrCat(div_name, "@", reinterpret_cast<uintptr_t>(&model)), Forward(model),
+      x, nat, [&div](const at::Tensor& z, const at::Tensor& clean) { return div(clean, z); }, o,
+      gen);
   model.train();
   return adv;
 }

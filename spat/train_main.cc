@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
               << WithFlagName(std::string(resolved.status().message())) << "\n";
     return 2;
   }
-  const c10::Device device = spat::DeviceFromFlagOrExit(resolved->device(), nullptr);
+  c10::Device device = spat::DeviceFromFlagOrExit(resolved->device(), nullptr);
   if (resolved->bf16() && device.is_cpu() && !spat::attacks::CpuBf16Supported()) {
     std::cerr << "error: --bf16: " << spat::attacks::kNoCpuBf16 << "; train without --bf16\n";
     return 2;
@@ -229,19 +229,20 @@ int main(int argc, char** argv) {
   if (env->world_size > 1 && device.is_cuda()) {
     // torchrun's convention: one GPU per local rank, NCCL between them.
     const std::string mine = absl::StrCat("cuda:", env->local_rank);
-    if (!spat::ResolveDevice(mine).ok()) {
+    absl::StatusOr<c10::Device> local = spat::ResolveDevice(mine);
+    if (!local.ok()) {
       std::cerr << "error: LOCAL_RANK=" << env->local_rank << " but "
-                << spat::ResolveDevice(mine).status().message() << "\n";
+                << local.status().message() << "\n";
       return 2;
     }
+    device = *local;
     resolved->set_device(mine);
   }
   std::unique_ptr<spat::Communicator> comm;
   spat::TrainRuntime runtime;
   if (env->world_size > 1) {
     absl::StatusOr<std::unique_ptr<spat::Communicator>> c = spat::Communicator::Connect(
-        *env, std::chrono::seconds(timeout_s),
-        *spat::ResolveDevice(resolved->device()));
+        *env, std::chrono::seconds(timeout_s), device);
     if (!c.ok()) return Fail(c.status());
     comm = std::move(*c);
     runtime.comm = comm.get();

@@ -91,6 +91,13 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
   const at::TensorOptions counts = at::TensorOptions(at::kLong).device(device);
   at::Tensor clean_correct = at::zeros({}, counts);
   at::Tensor adv_correct = at::zeros({}, counts);
+  const attacks::ForwardFn forward = [&model](const at::Tensor& t) { return model.forward(t); };
+  const attacks::TargetLossFn per_example = [&loss](const at::Tensor& z, const at::Tensor& t) {
+    if (loss == "cw") return attacks::CwMarginLoss(z, t);
+    if (loss == "dlr") return attacks::DlrLoss(z, t);
+    return attacks::CrossEntropyPerExample(z, t);
+  };
+  const std::string key = absl::StrCat("eval@", reinterpret_cast<uintptr_t>(&model));
   const int64_t n = data.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t len = std::min(batch_size, n - start);
@@ -100,18 +107,7 @@ EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& da
       at::NoGradGuard no_grad;
       clean_correct += model.forward(x).argmax(1).eq(y).sum();
     }
-    const attacks::ForwardFn forward = [&model](const at::Tensor& t) { return model.forward(t); };
-    const attacks::TargetLossFn per_example = [&loss](const at::Tensor& z, const at::Tensor& t) {
-      if (loss == "cw") return attacks::CwMarginLoss(z, t);
-      if (loss == "dlr") return attacks::DlrLoss(z, t);
-      return attacks::CrossEntropyPerExample(z, t);
-    };
-    at::Tensor adv =
-        graphs != nullptr
-            ? graphs->Run(absl::StrCat("eval@", reinterpret_cast<uintptr_t>(&model)), forward, x, y,
-                          per_example, o, gen)
-            : attacks::Pgd(forward, x, [&](const at::Tensor& z) { return per_example(z, y); }, o,
-                           gen);
+    at::Tensor adv = attacks::RunPgd(graphs, key, forward, x, y, per_example, o, gen);
     at::NoGradGuard no_grad;
     adv_correct += model.forward(adv).argmax(1).eq(y).sum();
   }
