@@ -49,6 +49,56 @@ std::vector<int> ApgdCheckpoints(int n) {
   return out;
 }
 
+namespace {
+
+// The reference's random start: a random direction scaled to the ball's
+// boundary (l-inf: by its largest coordinate), clipped to [0, 1].
+at::Tensor ApgdStart(const at::Tensor& x0, double eps, Norm norm, at::Generator gen) {
+  at::NoGradGuard no_grad;
+  at::Tensor x_adv;
+  if (norm == Norm::kLinf) {
+    at::Tensor t = at::rand(x0.sizes(), gen, HostOptions(x0)).to(x0.device()) * 2 - 1;
+    x_adv = x0 + eps * t / t.abs().flatten(1).amax(1).clamp_min(1e-12).view(BroadcastShape(x0));
+  } else {
+    at::Tensor t = at::randn(x0.sizes(), gen, HostOptions(x0)).to(x0.device());
+    x_adv = x0 + eps * t / PerExampleNorm(t, 2);
+  }
+  return x_adv.clamp(0.0, 1.0);
+}
+
+// The step-size schedule's state between checkpoints.
+struct StepSchedule {
+  std::vector<at::Tensor> history;  // loss per iteration; index -1 reads as 0
+  at::Tensor loss_best_last_check;
+  at::Tensor reduced_last_check;
+  std::vector<int> checkpoints;
+  size_t next_check = 0;
+};
+
+// At a checkpoint (iteration i, k iterations since the last one): halve the
+// step of the points whose loss oscillated (increased in at most rho·k of the
+// iterations) or did not improve since the last check without a reduction
+// then, and restart them from their best point and its gradient.
+at::Tensor ReduceStep(StepSchedule& s, int i, int k, double rho, const at::Tensor& loss_best,
+                      at::Tensor* step) {
+  at::Tensor increases = at::zeros({loss_best.size(0)}, loss_best.options());
+  for (int c = 0; c < k; ++c) {
+    const int j = i - c;
+    at::Tensor prev = j - 1 >= 0 ? s.history[j - 1] : at::zeros_like(loss_best);
+    increases += (s.history[j] > prev).to(increases.dtype());
+  }
+  at::Tensor oscillating = increases <= k * rho;
+  at::Tensor no_improvement =
+      s.reduced_last_check.logical_not().logical_and(s.loss_best_last_check >= loss_best);
+  at::Tensor reduce = oscillating.logical_or(no_improvement);
+  s.reduced_last_check = reduce.clone();
+  s.loss_best_last_check = loss_best.clone();
+  *step = at::where(reduce.view(BroadcastShape(*step)), *step / 2, *step);
+  return reduce;
+}
+
+}  // namespace
+
 ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& y,
                 const ApgdOptions& o, at::Generator gen, const at::Tensor& target) {
   TORCH_CHECK(o.epsilon > 0 && o.num_iters > 0, "APGD needs epsilon > 0 and iterations > 0");
@@ -77,18 +127,7 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
     return g;
   };
 
-  at::Tensor x_adv;
-  {
-    at::NoGradGuard no_grad;
-    if (o.norm == Norm::kLinf) {
-      at::Tensor t = at::rand(x0.sizes(), gen, HostOptions(x0)).to(x0.device()) * 2 - 1;
-      x_adv = x0 + eps * t / t.abs().flatten(1).amax(1).clamp_min(1e-12).view(BroadcastShape(x0));
-    } else {
-      at::Tensor t = at::randn(x0.sizes(), gen, HostOptions(x0)).to(x0.device());
-      x_adv = x0 + eps * t / PerExampleNorm(t, 2);
-    }
-    x_adv = x_adv.clamp(0.0, 1.0);
-  }
+  at::Tensor x_adv = ApgdStart(x0, eps, o.norm, gen);
   at::Tensor loss, ok;
   at::Tensor grad = loss_and_grad(x_adv, &loss, &ok);
   at::NoGradGuard no_grad;
@@ -102,11 +141,11 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
 
   // Loss history for the oscillation test; index -1 reads as 0 (as in the
   // reference, whose history starts zeroed).
-  std::vector<at::Tensor> history;
-  at::Tensor loss_best_last_check = loss_best.clone();
-  at::Tensor reduced_last_check = at::ones({b}, x0.options().dtype(at::kBool));
-  const std::vector<int> checkpoints = ApgdCheckpoints(o.num_iters);
-  size_t next_check = 0;
+  StepSchedule sched;
+  sched.loss_best_last_check = loss_best.clone();
+  sched.reduced_last_check = at::ones({b}, x0.options().dtype(at::kBool));
+  sched.checkpoints = ApgdCheckpoints(o.num_iters);
+  const auto bshape = BroadcastShape(x0);
 
   for (int i = 0; i < o.num_iters; ++i) {
     at::Tensor momentum_term = x_adv - x_prev;
@@ -121,30 +160,17 @@ ApgdResult Apgd(const ForwardFn& forward, const at::Tensor& x, const at::Tensor&
     x_best_adv = at::where(broken_now.view(BroadcastShape(x0)), x_adv, x_best_adv);
     robust = robust.logical_and(ok);
 
-    history.push_back(loss);
+    sched.history.push_back(loss);
     at::Tensor improved = loss > loss_best;
-    const auto bshape = BroadcastShape(x0);
     x_best = at::where(improved.view(bshape), x_adv, x_best);
     grad_best = at::where(improved.view(bshape), grad, grad_best);
     loss_best = at::where(improved, loss, loss_best);
 
-    if (next_check < checkpoints.size() && i == checkpoints[next_check]) {
-      const int k = checkpoints[next_check] -
-                    (next_check == 0 ? -1 : checkpoints[next_check - 1]);
-      ++next_check;
-      at::Tensor increases = at::zeros({b}, x0.options());
-      for (int c = 0; c < k; ++c) {
-        const int j = i - c;
-        at::Tensor prev = j - 1 >= 0 ? history[j - 1] : at::zeros_like(loss);
-        increases += (history[j] > prev).to(increases.dtype());
-      }
-      at::Tensor oscillating = increases <= k * o.rho;
-      at::Tensor no_improvement =
-          reduced_last_check.logical_not().logical_and(loss_best_last_check >= loss_best);
-      at::Tensor reduce = oscillating.logical_or(no_improvement);
-      reduced_last_check = reduce.clone();
-      loss_best_last_check = loss_best.clone();
-      step = at::where(reduce.view(bshape), step / 2, step);
+    const std::vector<int>& cps = sched.checkpoints;
+    if (sched.next_check < cps.size() && i == cps[sched.next_check]) {
+      const int k = cps[sched.next_check] - (sched.next_check == 0 ? -1 : cps[sched.next_check - 1]);
+      ++sched.next_check;
+      at::Tensor reduce = ReduceStep(sched, i, k, o.rho, loss_best, &step);
       x_adv = at::where(reduce.view(bshape), x_best, x_adv);
       grad = at::where(reduce.view(bshape), grad_best, grad);
     }

@@ -9,13 +9,38 @@
 #include "attacks/apgd.h"
 #include "attacks/fab.h"
 #include "attacks/square.h"
+#include "attacks/targeted.h"
 
 namespace spat::attacks {
 namespace {
 
-// The k-th most likely class on clean inputs (k = 1 is the prediction).
-at::Tensor KthClass(const at::Tensor& logits, int k) {
-  return std::get<1>(logits.sort(1, /*descending=*/true)).select(1, k - 1).contiguous();
+// Component `name` on one batch (target: its target class for the targeted
+// components).
+BatchAttackFn Component(const std::string& name, const ForwardFn& forward,
+                        const AutoAttackOptions& o, at::Generator gen) {
+  return [name, &forward, &o, gen](const at::Tensor& xb, const at::Tensor& yb,
+                                   const at::Tensor& target) -> BatchAttackResult {
+    if (name == "apgd_ce" || name == "apgd_t") {
+      ApgdOptions ao;
+      ao.epsilon = o.epsilon;
+      ao.num_iters = o.apgd_iters;
+      ao.loss = name == "apgd_ce" ? ApgdLoss::kCe : ApgdLoss::kTargetedDlr;
+      ApgdResult r = Apgd(forward, xb, yb, ao, gen, target);
+      return {r.x_adv, r.robust};
+    }
+    if (name == "fab_t") {
+      FabOptions fo;
+      fo.epsilon = o.epsilon;
+      fo.num_iters = o.fab_iters;
+      FabResult r = FabTargeted(forward, xb, yb, target, fo);
+      return {r.x_adv, r.robust};
+    }
+    SquareOptions so;
+    so.epsilon = o.epsilon;
+    so.num_queries = o.square_queries;
+    SquareResult r = SquareLinf(forward, xb, yb, so, gen);
+    return {r.x_adv, r.robust};
+  };
 }
 
 }  // namespace
@@ -43,49 +68,16 @@ AutoAttackResult RunAutoAttack(const ForwardFn& forward, const at::Tensor& x,
   r.x_adv = x.clone();
   const std::vector<std::string>& order =
       o.components.empty() ? AutoAttackComponents() : o.components;
-  const int num_targets = std::min<int>(o.num_targets, static_cast<int>(logits.size(1)) - 1);
   for (const std::string& name : AutoAttackComponents()) {
     if (std::find(order.begin(), order.end(), name) == order.end()) continue;
     const auto t0 = std::chrono::steady_clock::now();
     at::Generator gen = at::detail::createCPUGenerator(o.seed);  // reseed per attack
-    const int rounds = (name == "apgd_t" || name == "fab_t") ? num_targets : 1;
-    for (int round = 0; round < rounds; ++round) {
-      at::Tensor idx = r.robust.nonzero().squeeze(1);
-      for (int64_t s = 0; s < idx.numel(); s += o.batch_size) {
-        at::Tensor bi = idx.narrow(0, s, std::min(o.batch_size, idx.numel() - s));
-        at::Tensor xb = x.index_select(0, bi), yb = y.index_select(0, bi);
-        at::Tensor target = KthClass(logits.index_select(0, bi), round + 2);
-        at::Tensor adv, still;
-        if (name == "apgd_ce" || name == "apgd_t") {
-          ApgdOptions ao;
-          ao.epsilon = o.epsilon;
-          ao.num_iters = o.apgd_iters;
-          ao.loss = name == "apgd_ce" ? ApgdLoss::kCe : ApgdLoss::kTargetedDlr;
-          ApgdResult ar = Apgd(forward, xb, yb, ao, gen, target);
-          adv = ar.x_adv;
-          still = ar.robust;
-        } else if (name == "fab_t") {
-          FabOptions fo;
-          fo.epsilon = o.epsilon;
-          fo.num_iters = o.fab_iters;
-          FabResult fr = FabTargeted(forward, xb, yb, target, fo);
-          adv = fr.x_adv;
-          still = fr.robust;
-        } else {
-          SquareOptions so;
-          so.epsilon = o.epsilon;
-          so.num_queries = o.square_queries;
-          SquareResult sr = SquareLinf(forward, xb, yb, so, gen);
-          adv = sr.x_adv;
-          still = sr.robust;
-        }
-        // Trust only what the model says about the returned point.
-        at::NoGradGuard no_grad;
-        at::Tensor fooled = forward(adv).argmax(1).ne(yb).logical_and(still.logical_not());
-        at::Tensor hit = bi.masked_select(fooled);
-        r.robust.index_fill_(0, hit, false);
-        r.x_adv.index_copy_(0, hit, adv.index_select(0, fooled.nonzero().squeeze(1)));
-      }
+    const BatchAttackFn attack = Component(name, forward, o, gen);
+    if (name == "apgd_t" || name == "fab_t") {
+      TargetedRestarts(forward, x, y, logits, o.num_targets, o.batch_size, attack, &r.robust,
+                       &r.x_adv);
+    } else {
+      AttackRobustPoints(forward, x, y, logits, 0, o.batch_size, attack, &r.robust, &r.x_adv);
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

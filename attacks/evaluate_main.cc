@@ -10,24 +10,27 @@
 // --source_model) enables transfer_* attacks. Exit codes: 0 done, 1 bad data,
 // 2 bad usage.
 #include <ATen/Parallel.h>
+#include <google/protobuf/struct.pb.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
+#include <algorithm>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "attacks/evaluator.h"
 #include "base/cli.h"
 #include "base/device.h"
 #include "base/files.h"
+#include "base/proto_json.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
 
@@ -58,68 +61,163 @@ ABSL_FLAG(bool, channels_last, true,
 
 namespace {
 
-std::string UserPath(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return wd != nullptr && *wd ? absl::StrCat(wd, "/", p) : p;
-}
+using spat::UserPath;
+using spat::attacks::AttackSpec;
 
 int Usage(const std::string& msg) {
   std::cerr << "error: " << msg << "\n";
   return 2;
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+// The numeric flags' ranges; a message naming the flag, or "" if all hold.
+std::string CheckNumbers() {
+  const double eps = absl::GetFlag(FLAGS_epsilon);
+  if (!(eps > 0 && eps <= 1)) return absl::StrCat("--epsilon = ", eps, " must be in (0, 1]");
+  const double step = absl::GetFlag(FLAGS_step_size);
+  if (!(step >= 0) || !std::isfinite(step)) {
+    return absl::StrCat("--step_size = ", step, " must be >= 0");
   }
-  return out + "\"";
+  if (absl::GetFlag(FLAGS_n) < 1) return "--n must be >= 1";
+  if (absl::GetFlag(FLAGS_batch_size) < 1) return "--batch_size must be >= 1";
+  if (absl::GetFlag(FLAGS_apgd_iters) < 1 || absl::GetFlag(FLAGS_fab_iters) < 1 ||
+      absl::GetFlag(FLAGS_square_queries) < 1) {
+    return "--apgd_iters, --fab_iters and --square_queries must be >= 1";
+  }
+  return "";
 }
+
+// --attacks as specs; a message naming the flag on a bad name.
+absl::StatusOr<std::vector<AttackSpec>> ParseSpecs() {
+  std::vector<AttackSpec> specs;
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_attacks), ',', absl::SkipEmpty())) {
+    absl::StatusOr<AttackSpec> s = spat::attacks::ParseAttack(std::string(name));
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("--attacks: ", s.status().message()));
+    specs.push_back(*s);
+  }
+  if (specs.empty()) return absl::InvalidArgumentError("--attacks is empty");
+  return specs;
+}
+
+spat::attacks::EvaluatorOptions OptionsFromFlags(int num_classes, c10::Device device) {
+  spat::attacks::EvaluatorOptions eo;
+  eo.epsilon = absl::GetFlag(FLAGS_epsilon);
+  eo.step_size = absl::GetFlag(FLAGS_step_size);
+  eo.batch_size = absl::GetFlag(FLAGS_batch_size);
+  eo.seed = absl::GetFlag(FLAGS_seed);
+  eo.num_classes = num_classes;
+  eo.apgd_iters = absl::GetFlag(FLAGS_apgd_iters);
+  eo.fab_iters = absl::GetFlag(FLAGS_fab_iters);
+  eo.square_queries = absl::GetFlag(FLAGS_square_queries);
+  eo.device = device;
+  eo.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
+  return eo;
+}
+
+// The target model (and the transfer source, if --source_checkpoint) on
+// `device`; exit code 1 or 2 (after a message) on failure, else 0.
+int LoadModels(const spat::models::ModelSpec& spec, c10::Device device,
+               std::shared_ptr<spat::models::Classifier>* target,
+               std::shared_ptr<spat::models::Classifier>* source) {
+  const std::string ckpt = UserPath(absl::GetFlag(FLAGS_checkpoint));
+  auto model = spat::models::LoadModel(ckpt, spec);
+  if (!model.ok()) {
+    std::cerr << "error: " << model.status().message() << "\n";
+    return absl::StrContains(model.status().message(), "unknown model") ? 2 : 1;
+  }
+  if (absl::GetFlag(FLAGS_channels_last)) spat::models::ToChannelsLast(**model);
+  (*model)->to(device);
+  *target = *model;
+  const std::string source_ckpt = UserPath(absl::GetFlag(FLAGS_source_checkpoint));
+  if (source_ckpt.empty()) return 0;
+  spat::models::ModelSpec sspec = spec;
+  sspec.name = absl::GetFlag(FLAGS_source_model);
+  if (sspec.name.empty()) sspec.name = spec.in_channels == 1 ? "lenet5" : "resnet101";
+  auto s = spat::models::LoadModel(source_ckpt, sspec);
+  if (!s.ok()) {
+    std::cerr << "error: source model: " << s.status().message() << "\n";
+    return 1;
+  }
+  *source = *s;
+  (*source)->to(device);
+  return 0;
+}
+
+double Round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+using spat::JsonNumber;
+using spat::JsonText;
+
+google::protobuf::Value Matrix(const at::Tensor& m) {
+  const at::Tensor c = m.to(at::kLong).contiguous();
+  return spat::JsonMatrix(c.data_ptr<int64_t>(), c.size(0), c.size(1));
+}
+
+// The report: one accuracy per attack name (and AutoAttack's components),
+// "seconds", "settings", "confusion", "warnings".
+class Report {
+ public:
+  void Add(const AttackSpec& s, const spat::attacks::AttackOutcome& o) {
+    (*root_.mutable_fields())[s.name] = JsonNumber(Round2(o.accuracy));
+    Field("seconds")[s.name] = JsonNumber(Round2(o.seconds));
+    Field("settings")[s.name] = JsonText(o.settings);
+    Field("confusion")[s.name] = Matrix(o.confusion);
+    if (s.kind == spat::attacks::AttackKind::kPgd && !s.transfer && !s.fgsm) {
+      min_pgd_ = std::min(min_pgd_, o.accuracy);
+    }
+    if (s.kind == spat::attacks::AttackKind::kAutoAttack) {
+      aa_ = o.accuracy;
+      for (const auto& [c, acc] : o.components) {
+        (*root_.mutable_fields())["aa_after_" + c] = JsonNumber(Round2(acc));
+      }
+    }
+  }
+
+  void Setting(const std::string& key, google::protobuf::Value v) { Field("settings")[key] = v; }
+
+  // AutoAttack far below the strongest PGD is a sign of gradient masking.
+  void Finish() {
+    google::protobuf::ListValue* warnings =
+        (*root_.mutable_fields())["warnings"].mutable_list_value();
+    if (aa_ >= 0 && min_pgd_ < 1e9 && aa_ < min_pgd_ - 5.0) {
+      const std::string w = absl::StrFormat(
+          "AutoAttack (%.2f%%) is more than 5 points below the strongest PGD (%.2f%%): "
+          "a sign of gradient masking; trust AutoAttack's number", aa_, min_pgd_);
+      std::cerr << "WARNING: " << w << "\n";
+      warnings->add_values()->set_string_value(w);
+    }
+  }
+
+  const google::protobuf::Struct& root() const { return root_; }
+
+ private:
+  google::protobuf::Map<std::string, google::protobuf::Value>& Field(const std::string& k) {
+    return *(*root_.mutable_fields())[k].mutable_struct_value()->mutable_fields();
+  }
+
+  google::protobuf::Struct root_;
+  double min_pgd_ = 1e9;
+  double aa_ = -1;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Evaluate a checkpoint against a list of attacks.");
-  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
-  if (rest.size() > 1) return Usage(absl::StrCat("unexpected argument '", rest[1], "'"));
+  spat::ParseCommandLineOrExit(argc, argv);
   const std::string ckpt = UserPath(absl::GetFlag(FLAGS_checkpoint));
   if (ckpt.empty()) return Usage("--checkpoint is required");
   if (absl::GetFlag(FLAGS_model).empty()) return Usage("--model is required (e.g. small_cnn)");
-  const double eps = absl::GetFlag(FLAGS_epsilon);
-  if (!(eps > 0 && eps <= 1)) {
-    return Usage(absl::StrCat("--epsilon = ", eps, " must be in (0, 1]"));
-  }
-  const double step = absl::GetFlag(FLAGS_step_size);
-  if (!(step >= 0) || !std::isfinite(step)) {
-    return Usage(absl::StrCat("--step_size = ", step, " must be >= 0"));
-  }
-  if (absl::GetFlag(FLAGS_n) < 1) return Usage("--n must be >= 1");
-  if (absl::GetFlag(FLAGS_batch_size) < 1) return Usage("--batch_size must be >= 1");
-  if (absl::GetFlag(FLAGS_apgd_iters) < 1 || absl::GetFlag(FLAGS_fab_iters) < 1 ||
-      absl::GetFlag(FLAGS_square_queries) < 1) {
-    return Usage("--apgd_iters, --fab_iters and --square_queries must be >= 1");
-  }
-  std::vector<spat::attacks::AttackSpec> specs;
-  bool needs_source = false;
-  for (absl::string_view name_view :
-       absl::StrSplit(absl::GetFlag(FLAGS_attacks), ',', absl::SkipEmpty())) {
-    const std::string name(name_view);
-    absl::StatusOr<spat::attacks::AttackSpec> s = spat::attacks::ParseAttack(name);
-    if (!s.ok()) return Usage(absl::StrCat("--attacks: ", s.status().message()));
-    needs_source |= s->transfer;
-    specs.push_back(*s);
-  }
-  if (specs.empty()) return Usage("--attacks is empty");
-  const std::string source_ckpt = UserPath(absl::GetFlag(FLAGS_source_checkpoint));
-  if (needs_source && source_ckpt.empty()) {
+  if (std::string bad = CheckNumbers(); !bad.empty()) return Usage(bad);
+  absl::StatusOr<std::vector<AttackSpec>> specs = ParseSpecs();
+  if (!specs.ok()) return Usage(std::string(specs.status().message()));
+  const bool needs_source = std::any_of(specs->begin(), specs->end(),
+                                        [](const AttackSpec& s) { return s.transfer; });
+  if (needs_source && absl::GetFlag(FLAGS_source_checkpoint).empty()) {
     return Usage("transfer_* attacks need --source_checkpoint");
   }
   const c10::Device device = spat::DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
-  const int threads = absl::GetFlag(FLAGS_threads) > 0
-                          ? absl::GetFlag(FLAGS_threads)
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = spat::ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);
 
   absl::StatusOr<spat::data::Dataset> test = spat::data::LoadDataset(
@@ -135,106 +233,48 @@ int main(int argc, char** argv) {
   const int64_t n = std::min(absl::GetFlag(FLAGS_n), test->size());
   at::Tensor x = test->images.narrow(0, 0, n).contiguous();
   at::Tensor y = test->labels.narrow(0, 0, n).contiguous();
-
   spat::models::ModelSpec spec;
   spec.name = absl::GetFlag(FLAGS_model);
   spec.num_classes = test->num_classes;
   spec.in_channels = x.size(1);
   spec.image_size = x.size(2);
-  auto model = spat::models::LoadModel(ckpt, spec);
-  if (!model.ok()) {
-    std::cerr << "error: " << model.status().message() << "\n";
-    return absl::StrContains(model.status().message(), "unknown model") ? 2 : 1;
-  }
-  if (absl::GetFlag(FLAGS_channels_last)) spat::models::ToChannelsLast(**model);
-  (*model)->to(device);
-  std::shared_ptr<spat::models::Classifier> source;
-  if (!source_ckpt.empty()) {
-    spat::models::ModelSpec sspec = spec;
-    sspec.name = absl::GetFlag(FLAGS_source_model);
-    if (sspec.name.empty()) sspec.name = x.size(1) == 1 ? "lenet5" : "resnet101";
-    auto s = spat::models::LoadModel(source_ckpt, sspec);
-    if (!s.ok()) {
-      std::cerr << "error: source model: " << s.status().message() << "\n";
-      return 1;
-    }
-    source = *s;
-    source->to(device);
-  }
-  spat::attacks::ForwardFn target_fn = [m = *model](const at::Tensor& t) { return m->forward(t); };
+  std::shared_ptr<spat::models::Classifier> model, source;
+  if (int rc = LoadModels(spec, device, &model, &source); rc != 0) return rc;
+  spat::attacks::ForwardFn target_fn = [model](const at::Tensor& t) { return model->forward(t); };
   spat::attacks::ForwardFn source_fn;
   if (source) source_fn = [source](const at::Tensor& t) { return source->forward(t); };
-
-  spat::attacks::EvaluatorOptions eo;
-  eo.epsilon = eps;
-  eo.step_size = step;
-  eo.batch_size = absl::GetFlag(FLAGS_batch_size);
-  eo.seed = absl::GetFlag(FLAGS_seed);
-  eo.num_classes = static_cast<int>(test->num_classes);
-  eo.apgd_iters = absl::GetFlag(FLAGS_apgd_iters);
-  eo.fab_iters = absl::GetFlag(FLAGS_fab_iters);
-  eo.square_queries = absl::GetFlag(FLAGS_square_queries);
-  eo.device = device;
-  eo.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
+  const spat::attacks::EvaluatorOptions eo =
+      OptionsFromFlags(static_cast<int>(test->num_classes), device);
 
   std::cerr << absl::StrFormat("evaluating %s (%s) on the first %d %s test images, eps %g, %d threads\n",
-                               ckpt, spec.name, n, test->name, eps, threads);
-  std::vector<std::string> acc_json, sec_json, set_json, conf_json, warnings;
-  double min_pgd = 1e9, aa = -1;
-  for (const auto& s : specs) {
+                               ckpt, spec.name, n, test->name, eo.epsilon, threads);
+  Report report;
+  for (const AttackSpec& s : *specs) {
     std::cerr << "  " << s.name << " ..." << std::flush;
     spat::attacks::AttackOutcome o =
         spat::attacks::RunAttack(s, target_fn, source_fn, x, y, eo, &std::cerr);
     std::cerr << absl::StrFormat("\r  %-14s %6.2f%%  (%.1f s)\n", s.name, o.accuracy, o.seconds);
-    acc_json.push_back(absl::StrFormat("%s: %.2f", Quote(s.name), o.accuracy));
-    sec_json.push_back(absl::StrFormat("%s: %.2f", Quote(s.name), o.seconds));
-    set_json.push_back(absl::StrCat(Quote(s.name), ": ", Quote(o.settings)));
-    std::vector<std::string> rows;
-    for (int64_t r = 0; r < o.confusion.size(0); ++r) {
-      std::vector<std::string> cells;
-      for (int64_t c = 0; c < o.confusion.size(1); ++c) {
-        cells.push_back(absl::StrCat(o.confusion[r][c].item<int64_t>()));
-      }
-      rows.push_back("[" + absl::StrJoin(cells, ", ") + "]");
-    }
-    conf_json.push_back(absl::StrCat(Quote(s.name), ": [", absl::StrJoin(rows, ", "), "]"));
-    if (s.kind == spat::attacks::AttackKind::kPgd && !s.transfer && !s.fgsm) {
-      min_pgd = std::min(min_pgd, o.accuracy);
-    }
-    if (s.kind == spat::attacks::AttackKind::kAutoAttack) {
-      aa = o.accuracy;
-      for (const auto& [c, acc] : o.components) {
-        acc_json.push_back(absl::StrFormat("%s: %.2f", Quote("aa_after_" + c), acc));
-      }
-    }
+    report.Add(s, o);
   }
-  if (aa >= 0 && min_pgd < 1e9 && aa < min_pgd - 5.0) {
-    warnings.push_back(absl::StrFormat(
-        "AutoAttack (%.2f%%) is more than 5 points below the strongest PGD (%.2f%%): "
-        "a sign of gradient masking; trust AutoAttack's number", aa, min_pgd));
-    std::cerr << "WARNING: " << warnings.back() << "\n";
-  }
-  std::vector<std::string> quoted_warnings;
-  for (const auto& w : warnings) quoted_warnings.push_back(Quote(w));
-  const std::string json = absl::StrCat(
-      "{\n  ", absl::StrJoin(acc_json, ",\n  "), ",\n  \"seconds\": {",
-      absl::StrJoin(sec_json, ", "), "},\n  \"settings\": {\n    ",
-      absl::StrJoin(set_json, ",\n    "), ",\n    \"checkpoint\": ", Quote(ckpt),
-      ",\n    \"model\": ", Quote(spec.name), ",\n    \"dataset\": ", Quote(test->name),
-      ",\n    \"n\": ", n, ",\n    \"epsilon\": ", eps, ",\n    \"seed\": ", eo.seed,
-      ",\n    \"threads\": ", threads, ",\n    \"device\": ", Quote(device.str()), "\n  },\n  \"confusion\": {\n    ",
-      absl::StrJoin(conf_json, ",\n    "), "\n  },\n  \"warnings\": [",
-      absl::StrJoin(quoted_warnings, ", "), "]\n}\n");
+  report.Setting("checkpoint", JsonText(ckpt));
+  report.Setting("model", JsonText(spec.name));
+  report.Setting("dataset", JsonText(test->name));
+  report.Setting("n", JsonNumber(static_cast<double>(n)));
+  report.Setting("epsilon", JsonNumber(eo.epsilon));
+  report.Setting("seed", JsonNumber(static_cast<double>(eo.seed)));
+  report.Setting("threads", JsonNumber(threads));
+  report.Setting("device", JsonText(device.str()));
+  report.Finish();
+  const std::string json = spat::ToJson(report.root());
   const std::string out = UserPath(absl::GetFlag(FLAGS_out));
-  if (!out.empty()) {
-    absl::Status st = spat::WriteFileAtomically(out, json);
-    if (!st.ok()) {
-      std::cerr << "error: --out: " << st.message() << "\n";
-      return 1;
-    }
-    std::cerr << "wrote " << out << "\n";
-  } else {
+  if (out.empty()) {
     std::cout << json;
+    return 0;
   }
+  if (absl::Status st = spat::WriteFileAtomically(out, json); !st.ok()) {
+    std::cerr << "error: --out: " << st.message() << "\n";
+    return 1;
+  }
+  std::cerr << "wrote " << out << "\n";
   return 0;
 }

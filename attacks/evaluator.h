@@ -1,5 +1,5 @@
-// Robustness evaluation by attack name, as the evaluator CLI and the table
-// binaries use it. Names:
+// Robustness evaluation by attack name, as the evaluator CLI, the trainer's
+// per-epoch evaluation and the table binaries use it. Names:
 //
 //   clean            no attack
 //   fgsm             one step of eps, no random start
@@ -9,7 +9,7 @@
 //   apgd_ce, apgd_t  APGD with CE / targeted DLR (9 targets), 100 iterations
 //   fab              FAB-T, 9 targets, 100 iterations
 //   square           Square, 5000 queries
-//   aa               AutoAttack standard
+//   aa (autoattack)  AutoAttack standard
 //   transfer_<name>  any attack above but clean, crafted on a source model
 //                    and scored on the target (black-box)
 //
@@ -23,6 +23,7 @@
 
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -35,15 +36,36 @@ namespace spat::attacks {
 
 enum class AttackKind { kClean, kPgd, kApgdCe, kApgdT, kFab, kSquare, kAutoAttack };
 
+// The suite's attacks by base name, and what each reads of a configuration
+// (spat/config.proto's AttackConfig validates against this list): the one
+// meaning of an attack name wherever one is accepted.
+struct AttackInfo {
+  std::string name;  // base name: "pgd", "aa", ...
+  AttackKind kind = AttackKind::kClean;
+  // A count: PGD/MIM/C&W steps (the K of pgdK), APGD/FAB/AutoAttack
+  // iterations, Square queries; 0 if the attack takes none (clean, fgsm).
+  int default_count = 0;
+  bool step_size = false;     // reads a step size (PGD, MIM, C&W)
+  bool random_start = false;  // its random start can be switched (PGD, MIM, C&W)
+  bool loss = false;          // its loss can be chosen (PGD, MIM: ce | cw | dlr)
+  bool l2 = false;            // has an l2 version (PGD, MIM, C&W); all have l-inf
+};
+const std::vector<AttackInfo>& KnownAttacks();
+// Null if `base_name` is none of KnownAttacks(); "autoattack" is "aa".
+const AttackInfo* FindAttack(const std::string& base_name);
+// The losses a PGD-family attack can ascend.
+const std::vector<std::string>& KnownPgdLosses();
+
 struct AttackSpec {
   std::string name;
   AttackKind kind = AttackKind::kClean;
   int steps = 0;
-  std::string loss = "ce";  // pgd family: ce | cw
+  std::string loss = "ce";  // pgd family: ce | cw | dlr
   bool random_start = true;
   double momentum = 0.0;
   bool fgsm = false;        // step = eps
   bool transfer = false;
+  Norm norm = Norm::kLinf;  // pgd family only
 };
 
 absl::StatusOr<AttackSpec> ParseAttack(const std::string& name);
@@ -66,12 +88,16 @@ struct EvaluatorOptions {
 };
 
 struct AttackOutcome {
-  double accuracy = 0;  // percent
+  double accuracy = 0;        // percent, under the attack
+  double clean_accuracy = 0;  // percent, of the target on the clean points
   double seconds = 0;
   at::Tensor confusion;  // [C, C] int64: true class -> predicted class
   std::string settings;
   std::vector<std::pair<std::string, double>> components;  // aa only
 };
+
+// What `spec` runs under `options`, in words (AttackOutcome::settings).
+std::string DescribeAttack(const AttackSpec& spec, const EvaluatorOptions& options);
 
 // target/source: logits of a batch. `source` is used by transfer attacks
 // only (may be null otherwise).

@@ -6,6 +6,8 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <exception>
+#include <fstream>
+#include <string>
 
 #include "base/device.h"
 #include "base/torch_compat.h"
@@ -47,6 +49,18 @@ bool CpuBf16Supported() {
     }
   }();
   return supported;
+}
+
+bool CpuHasNativeBf16() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      return line.find("avx512_bf16") != std::string::npos ||
+             line.find("amx_bf16") != std::string::npos;
+    }
+  }
+  return false;
 }
 
 at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf) {

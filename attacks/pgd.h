@@ -56,6 +56,10 @@ struct PgdOptions {
 // tiny tensors; the answer is cached.
 bool CpuBf16Supported();
 
+// True if the CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 in
+// /proc/cpuinfo); elsewhere bf16 kernels run, but slower than fp32.
+bool CpuHasNativeBf16();
+
 // Why bf16 is refused where CpuBf16Supported() is false (for error messages).
 inline constexpr char kNoCpuBf16[] =
     "this CPU has no bfloat16 kernels (oneDNN needs AVX-512, or DNNL_MAX_CPU_ISA caps it)";

@@ -47,7 +47,7 @@ PgdGraphs::PgdGraphs(bool enabled) : enabled_(enabled) {}
 
 PgdGraphs::~PgdGraphs() = default;
 
-at::Tensor PgdGraphs::Run(const std::string& key, const ForwardFn& forward, const at::Tensor& x,
+at::Tensor PgdGraphs::Run([[maybe_unused]] const std::string& key, const ForwardFn& forward, const at::Tensor& x,
                           const at::Tensor& targets, const TargetLossFn& loss,
                           const PgdOptions& options, at::Generator gen) {
 #if SPAT_WITH_CUDA

@@ -10,6 +10,7 @@
 #ifndef SPAT_BASE_CLI_H_
 #define SPAT_BASE_CLI_H_
 
+#include <string>
 #include <vector>
 
 namespace spat {
@@ -17,6 +18,15 @@ namespace spat {
 // Also tunes glibc malloc and OpenBLAS for tensor workloads (TuneAllocator
 // and TuneBlas in base/process_tuning.h).
 std::vector<char*> ParseCommandLineOrExit(int argc, char** argv);
+
+// A path the user typed, resolved against the directory `bazel run` was
+// started from (BUILD_WORKING_DIRECTORY; `bazel run` changes directory).
+// Absolute and empty paths are returned as they are.
+std::string UserPath(const std::string& path);
+
+// The thread count a --threads flag asks for: `requested` if positive, else
+// every core (at least 1).
+int ThreadsOrAllCores(int requested);
 
 }  // namespace spat
 

@@ -1,5 +1,6 @@
 #include "base/cli.h"
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,22 @@ TEST(CliDeathTest, BadUsageExitsTwoNamingTheFlag) {
   EXPECT_EXIT(Parse(missing), ::testing::ExitedWithCode(2), "--cli_test_rate needs a value");
   std::vector<std::string> positional = {"prog", "stray"};
   EXPECT_EXIT(Parse(positional), ::testing::ExitedWithCode(2), "unexpected argument 'stray'");
+}
+
+TEST(Cli, UserPathResolvesAgainstTheDirectoryBazelRunStartedIn) {
+  ::unsetenv("BUILD_WORKING_DIRECTORY");
+  EXPECT_EQ(UserPath("runs/a"), "runs/a");
+  ::setenv("BUILD_WORKING_DIRECTORY", "/home/me", 1);
+  EXPECT_EQ(UserPath("runs/a"), "/home/me/runs/a");
+  EXPECT_EQ(UserPath("/abs/b"), "/abs/b");
+  EXPECT_EQ(UserPath(""), "");
+  ::unsetenv("BUILD_WORKING_DIRECTORY");
+}
+
+TEST(Cli, ThreadsOrAllCores) {
+  EXPECT_EQ(ThreadsOrAllCores(3), 3);
+  EXPECT_GE(ThreadsOrAllCores(0), 1);
+  EXPECT_GE(ThreadsOrAllCores(-1), 1);
 }
 
 }  // namespace

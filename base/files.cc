@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +30,15 @@ absl::Status WriteAll(int fd, const char* data, size_t n, const std::string& pat
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::ostringstream s;
+  s << f.rdbuf();
+  if (f.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  return s.str();
+}
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());

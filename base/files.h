@@ -3,18 +3,24 @@
 //
 //   SPAT_RETURN_IF_ERROR(MakeDirs(dir));
 //   SPAT_RETURN_IF_ERROR(WriteFileAtomically(dir + "/metrics.json", json));
+//   SPAT_ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/config.textproto"));
 #ifndef SPAT_BASE_FILES_H_
 #define SPAT_BASE_FILES_H_
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace spat {
 
 // Writes a temporary file in the same directory, fsyncs it, renames it over
 // `path` and fsyncs the directory. A failure leaves the previous file intact.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes);
+
+// The whole file (bytes as they are); NotFound naming `path` if it cannot be
+// opened, DataLoss if reading fails part way.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // True if something (a file, a directory, ...) exists at `path`.
 bool PathExists(const std::string& path);

@@ -32,6 +32,18 @@ TEST(AtomicFile, WritesAndReplaces) {
   EXPECT_FALSE(std::ifstream(p + ".tmp." + std::to_string(getpid())).good());
 }
 
+TEST(ReadFile, ReturnsTheBytesOrNamesTheMissingPath) {
+  const std::string p = Tmp("bytes.bin");
+  const std::string bytes("a\0b\nc", 5);
+  ASSERT_TRUE(WriteFileAtomically(p, bytes).ok());
+  absl::StatusOr<std::string> got = ReadFile(p);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, bytes);
+  absl::StatusOr<std::string> missing = ReadFile(Tmp("no_such_file"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("no_such_file"), std::string::npos);
+}
+
 TEST(AtomicFile, FailureNamesThePathAndKeepsNothingHalfWritten) {
   const std::string p = Tmp("missing-dir/x.json");
   absl::Status st = WriteFileAtomically(p, "data");

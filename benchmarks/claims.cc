@@ -30,7 +30,10 @@ std::string P(double p) { return p < 1e-4 ? "p < 0.0001" : absl::StrFormat("p = 
 // `test` oriented so that p_greater is the claimed direction.
 Claim Decided(std::string statement, std::string source, std::string test_name,
               const TestResult& test, std::string evidence) {
-  Claim c{std::move(statement), std::move(source), std::move(test_name)};
+  Claim c;
+  c.statement = std::move(statement);
+  c.source = std::move(source);
+  c.test = std::move(test_name);
   c.outcome = Decide(test);
   c.p = test.p_greater;
   c.evidence = std::move(evidence);
@@ -40,7 +43,10 @@ Claim Decided(std::string statement, std::string source, std::string test_name,
 
 Claim Missing(std::string statement, std::string source, std::string test,
               const std::string& row, const std::string& column) {
-  Claim c{std::move(statement), std::move(source), std::move(test)};
+  Claim c;
+  c.statement = std::move(statement);
+  c.source = std::move(source);
+  c.test = std::move(test);
   c.evidence = absl::StrCat("cell '", row, "' / ", column, " is missing");
   return c;
 }
@@ -106,7 +112,10 @@ Claim AboveAll(const TableResult& t, std::string statement, std::string source,
       "pair holds";
   const ResultCell* a = Find(t, row, column);
   if (a == nullptr) return Missing(std::move(statement), std::move(source), test_name, row, column);
-  Claim c{std::move(statement), std::move(source), test_name};
+  Claim c;
+  c.statement = std::move(statement);
+  c.source = std::move(source);
+  c.test = test_name;
   std::vector<std::string> parts = {absl::StrFormat("%s: %s %s", column, row, MeanSd(Runs(*a)))};
   bool all_hold = true, any_contradicted = false, all_valid = true;
   double worst_p = 0;
@@ -182,9 +191,9 @@ std::vector<Claim> Table2Claims(const TableResult& t) {
       "Analysis of SP: \"removing the SP mechanism from either robustness loss or accuracy loss "
       "leads to substantial performance degradation\"";
   std::vector<Claim> out;
-  for (const std::string& ablated :
+  for (const char* ablated :
        {"L_nce + lambda L_rob^sp", "L_nce^sp + lambda L_rob", "L_nce + lambda L_rob"}) {
-    for (const std::string& column : {"Clean", "PGD-20"}) {
+    for (const char* column : {"Clean", "PGD-20"}) {
       out.push_back(Greater(t, absl::StrCat(full, " beats ", ablated, " in ", column), source,
                             full, ablated, column));
     }
@@ -202,13 +211,13 @@ std::vector<Claim> Table3Claims(const TableResult& t) {
   const std::string ce_sp = "L_ce^sp + lambda L_rob^sp";
   const std::string ce = "L_ce + lambda L_rob";
   std::vector<Claim> out;
-  for (const std::string& column : {"Clean", "PGD-20"}) {
+  for (const char* column : {"Clean", "PGD-20"}) {
     out.push_back(Greater(t, absl::StrCat("NCE^sp beats CE^sp in ", column),
                           "Analysis of NCE in SPAT: \"The normalization regularization in NCE "
                           "boosts both model robustness and standard accuracy.\"",
                           full, ce_sp, column));
   }
-  for (const std::string& column : {"Clean", "PGD-20"}) {
+  for (const char* column : {"Clean", "PGD-20"}) {
     out.push_back(Greater(t, absl::StrCat("CE^sp beats CE in ", column),
                           "Analysis of NCE in SPAT: \"incorporating the self-paced factors into "
                           "the CE loss also improves model performance\"",

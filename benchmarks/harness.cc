@@ -1,35 +1,24 @@
 #include "benchmarks/harness.h"
 
 #include <google/protobuf/text_format.h>
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/files.h"
+#include "base/proto_json.h"
 #include "base/status_macros.h"
 #include "benchmarks/stats.h"
+#include "spat/run_state.h"
 #include "spat/trainer.h"
 
 namespace spat::benchmarks {
 namespace {
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::string Fmt(double v) { return absl::StrFormat("%.2f", v); }
 
@@ -77,12 +66,6 @@ std::string PresetName(Preset p) {
     case Preset::kPaper: return "paper";
   }
   return "cpu";
-}
-
-std::string UserPath(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return wd != nullptr && *wd ? absl::StrCat(wd, "/", p) : p;
 }
 
 std::string DefaultPaperTablesPath() {
@@ -203,7 +186,7 @@ void Table::AddClaims(const std::vector<Claim>& claims) {
 }
 
 absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
-  SPAT_ASSIGN_OR_RETURN(std::string text, ReadText(options_.paper_tables));
+  SPAT_ASSIGN_OR_RETURN(std::string text, ReadFile(options_.paper_tables));
   PaperTables all;
   if (!google::protobuf::TextFormat::ParseFromString(text, &all)) {
     return absl::InvalidArgumentError(
@@ -214,24 +197,6 @@ absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
   }
   return absl::NotFoundError(absl::StrCat(options_.paper_tables, " has no table '", id, "'"));
 }
-
-namespace {
-
-// The text of a TrainConfig with out_dir cleared; "" if it does not parse.
-// The thread count is part of a cell's identity (it changes the numerics),
-// except for --merge, which trains nothing and reads the shards' cells
-// whatever cores they had.
-std::string ConfigIdentity(const std::string& text, bool with_threads = true) {
-  TrainConfig config;
-  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) return "";
-  config.clear_out_dir();
-  if (!with_threads) config.clear_threads();
-  std::string out;
-  google::protobuf::TextFormat::PrintToString(config, &out);
-  return out;
-}
-
-}  // namespace
 
 absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
   const size_t slash = text.find('/');
@@ -282,29 +247,21 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   if (!options_.device.is_cpu()) config.set_device(options_.device.str());
   if (!options_.cuda_graphs && options_.device.is_cuda()) config.set_cuda_graphs(false);
   SPAT_ASSIGN_OR_RETURN(TrainConfig resolved, ResolveTrainConfig(config));
-  std::string config_text;
-  google::protobuf::TextFormat::PrintToString(resolved, &config_text);
-  // A cell is identified by its config minus out_dir: `bazel run` and a
-  // direct invocation name the same directory differently.
-  const std::string identity = ConfigIdentity(config_text);
-  const std::string done_path = dir + "/done.textproto";
-  const std::string started_path = dir + "/config.textproto";
+  // A cell is a run folder (spat/run_state.h): finished if it holds every
+  // epoch of the same run, whatever the spelling of out_dir or the threads.
+  const RunDir run(dir);
   CellResult r;
-  r.checkpoint = dir + "/checkpoint.pt";
-  if (absl::StatusOr<std::string> done = ReadText(done_path); done.ok()) {
-    // done.textproto: the config, then "# clean <v> pgd <v> seconds <v>".
-    const size_t mark = done->rfind("# result ");
-    if (mark != std::string::npos && ConfigIdentity(done->substr(0, mark), !options_.merge) ==
-            ConfigIdentity(config_text, !options_.merge) &&
-        std::sscanf(done->c_str() + mark, "# result clean %lf pgd %lf seconds %lf",
-                    &r.clean, &r.pgd, &r.seconds) == 3) {
-      r.reused = true;
-      if (options_.log) {
-        *options_.log << absl::StrFormat("[%s] finished earlier: clean %.2f%%, pgd %.2f%%\n",
-                                         cell, r.clean, r.pgd);
-      }
-      return r;
+  r.checkpoint = run.checkpoint_path();
+  if (absl::StatusOr<TrainSummary> done = run.Finished(resolved); done.ok()) {
+    r.clean = done->clean_accuracy;
+    r.pgd = done->pgd_accuracy;
+    r.seconds = done->seconds();
+    r.reused = true;
+    if (options_.log) {
+      *options_.log << absl::StrFormat("[%s] finished earlier: clean %.2f%%, pgd %.2f%%\n",
+                                       cell, r.clean, r.pgd);
     }
+    return r;
   }
   if (options_.merge) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -312,18 +269,12 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
         ": run every --shard=i/N of this binary with the same preset first and gather their "
         "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
   }
-  const bool resume = PathExists(dir + "/train_state.pt") &&
-                      ReadText(started_path).ok() &&
-                      ConfigIdentity(*ReadText(started_path)) == identity;
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(started_path, config_text));
+  const bool resume = run.Resumable(resolved);
   if (options_.log) *options_.log << "[" << cell << "] " << (resume ? "resuming\n" : "training\n");
   SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
   r.clean = s.clean_accuracy;
   r.pgd = s.pgd_accuracy;
-  for (const EpochRecord& e : s.epochs) r.seconds += e.seconds;
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(
-      done_path, absl::StrFormat("%s# result clean %.6f pgd %.6f seconds %.3f\n", config_text,
-                                 r.clean, r.pgd, r.seconds)));
+  r.seconds = s.seconds();
   return r;
 }
 
@@ -332,12 +283,8 @@ absl::Status Harness::Write(const Table& table) const {
   const std::string base = absl::StrCat(options_.out_dir, "/", table.result().id());
   const std::string md = table.Markdown();
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(base + ".md", md));
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(table.result(), &json, opts);
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(base + ".json", json));
+  SPAT_RETURN_IF_ERROR(
+      WriteFileAtomically(base + ".json", ToJson(table.result(), /*with_defaults=*/false)));
   if (options_.log) *options_.log << "wrote " << base << ".md and .json\n";
   return absl::OkStatus();
 }

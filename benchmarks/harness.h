@@ -6,9 +6,10 @@
 //   table.Add("s=5", "Clean", Clean(runs));   // mean ± sd over the seeds
 //   SPAT_RETURN_IF_ERROR(h.Write(table));     // table1.md, table1.json, table1.png
 //
-// A cell is one training run in DIR/cells/<cell>/. A finished cell (its
-// done.textproto records the same resolved config) is read back, not
-// recomputed; an interrupted one resumes from its last finished epoch.
+// A cell is one training run in DIR/cells/<cell>/ (a run folder,
+// spat/run_state.h). A finished cell (the same run, every epoch in its
+// metrics.json) is read back, not recomputed; an interrupted one resumes from
+// its last finished epoch.
 // Under --seeds=N a table cell is N such runs, with seeds base, base + 1, ...
 // in DIR/cells/<cell>/ (the base seed) and DIR/cells/<cell>_seed<seed>/.
 #ifndef SPAT_BENCHMARKS_HARNESS_H_
@@ -144,9 +145,6 @@ class Harness {
 // Finds benchmarks/data/paper_tables.textproto from the runfiles or the
 // source tree.
 std::string DefaultPaperTablesPath();
-
-// Resolves a user path against the directory `bazel run` was started from.
-std::string UserPath(const std::string& path);
 
 }  // namespace spat::benchmarks
 

@@ -70,7 +70,10 @@ TEST(Harness, CellsShowMeanAndSdOverTheRunsAndTheClaimsTheirOutcome) {
   Table t(paper, Preset::kCpu, "our protocol");
   t.Add("a", "PGD-20", {46.0, 51.1, 49.1});
   t.Add("b", "PGD-20", {30.0, 31.0});  // one run short: its n is shown
-  Claim c{"a beats b", "Section X", "Welch"};
+  Claim c;
+  c.statement = "a beats b";
+  c.source = "Section X";
+  c.test = "Welch";
   c.outcome = Outcome::kHolds;
   c.p = 0.0123;
   c.evidence = "numbers";

@@ -14,6 +14,7 @@
 #include "attacks/evaluator.h"
 #include "attacks/pgd.h"
 #include "base/files.h"
+#include "base/proto_json.h"
 #include "base/status_macros.h"
 #include "benchmarks/claims.h"
 #include "benchmarks/presets.h"
@@ -121,21 +122,97 @@ void AppendClaims(const std::vector<Claim>& claims, std::string* md) {
   for (const Claim& c : claims) absl::StrAppend(md, "- ", ClaimNote(c), "\n");
 }
 
-std::string Quote(const std::string& s) { return absl::StrCat("\"", s, "\""); }
-
-std::string MatrixJson(const at::Tensor& m) {
-  std::vector<std::string> rows;
-  for (int64_t r = 0; r < m.size(0); ++r) {
-    std::vector<std::string> cells;
-    for (int64_t c = 0; c < m.size(1); ++c) cells.push_back(absl::StrCat(m[r][c].item<int64_t>()));
-    rows.push_back("[" + absl::StrJoin(cells, ", ") + "]");
-  }
-  return "[" + absl::StrJoin(rows, ", ") + "]";
+// A figure's JSON: preset and protocol, then one entry per model and the
+// runs' numbers.
+google::protobuf::Struct FigureJson(const Harness& h, const std::string& protocol) {
+  google::protobuf::Struct j;
+  (*j.mutable_fields())["preset"] = JsonText(PresetName(h.options().preset));
+  if (!protocol.empty()) (*j.mutable_fields())["protocol"] = JsonText(protocol);
+  return j;
 }
+
+google::protobuf::Map<std::string, google::protobuf::Value>& Entry(google::protobuf::Struct* j,
+                                                                  const std::string& key) {
+  return *(*j->mutable_fields())[key].mutable_struct_value()->mutable_fields();
+}
+
+// Where an attack sent each class: the confusion matrix of adversarial
+// predictions, and per true class the most frequent wrong class and its share
+// of the class's errors.
+struct Confusion {
+  at::Tensor conf;    // [C, C] true -> predicted
+  at::Tensor errors;  // conf without its diagonal
+  at::Tensor top;     // [C] most frequent wrong class
+  at::Tensor share;   // [C] double: its share of the row's errors
+  double accuracy = 0;
+};
+
+Confusion Confusions(const at::Tensor& pred, const at::Tensor& labels, int64_t c) {
+  Confusion r;
+  r.conf = at::zeros({c * c}, at::kLong)
+               .index_add_(0, labels * c + pred, at::ones_like(pred))
+               .view({c, c});
+  r.errors = r.conf.clone();
+  r.errors.fill_diagonal_(0);
+  auto [top_count, top] = r.errors.max(1);
+  r.top = top;
+  r.share = top_count.to(at::kDouble) / r.errors.sum(1).clamp_min(1).to(at::kDouble);
+  r.accuracy = 100.0 * r.conf.diagonal().sum().item<int64_t>() / std::max<int64_t>(pred.size(0), 1);
+  return r;
+}
+
+// Heatmap data (gnuplot "i j value" rows): the row-normalized error
+// distribution, diagonal excluded.
+std::string HeatmapRows(const Confusion& r, int64_t c) {
+  std::string rows;
+  at::Tensor norm =
+      r.errors.to(at::kDouble) / r.errors.sum(1).clamp_min(1).to(at::kDouble).unsqueeze(1);
+  for (int64_t i = 0; i < c; ++i) {
+    for (int64_t j = 0; j < c; ++j) absl::StrAppend(&rows, i, " ", j, " ", norm[i][j].item<double>(), "\n");
+    absl::StrAppend(&rows, "\n");
+  }
+  return rows;
+}
+
 
 absl::StatusOr<data::Dataset> TestSet(const Setup& s) {
   return data::LoadDataset({s.spat.dataset().name(), s.spat.dataset().data_dir()},
                            data::Split::kTest, s.n);
+}
+
+std::string Figure1Script(const data::Dataset& test) {
+  const int64_t c = test.num_classes;
+  std::vector<std::string> labels;
+  for (int64_t i = 0; i < c; ++i) labels.push_back(absl::StrCat("'", test.class_names[i], "' ", i));
+  const std::string tics = absl::StrCat("(", absl::StrJoin(labels, ", "), ")");
+  return absl::StrCat(
+      "set terminal pngcairo size 1400,600 font ',10' noenhanced\nset output png\n"
+      "set multiplot layout 1,2 title 'Figure 1: untargeted PGD-20 predictions (share of each "
+      "class errors; rows = true class)'\n"
+      "set xtics ", tics, " rotate by 45 right\nset ytics ", tics,
+      "\nset yrange [", c - 0.5, ":-0.5]\nset xrange [-0.5:", c - 0.5,
+      "]\nset cbrange [0:1]\nset palette defined (0 'white', 1 'dark-red')\n"
+      "set xlabel 'adversarial prediction'\nset ylabel 'true class'\n"
+      "set title 'natural'\nplot natural using 2:1:3 with image notitle\n"
+      "set title 'SPAT'\nplot spat using 2:1:3 with image notitle\nunset multiplot\n");
+}
+
+std::string Figure2Script(const data::Dataset& test) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < test.num_classes; ++i) {
+    names.push_back(absl::StrCat("'", test.class_names[i], "'"));
+  }
+  return absl::StrCat(
+      "set terminal pngcairo size 1400,650 font ',10' noenhanced\nset output png\n"
+      "set multiplot layout 1,2 title 'Figure 2: t-SNE of penultimate embeddings (color = class)'\n"
+      "unset xtics\nunset ytics\nset palette maxcolors 10\n"
+      "set palette defined (0 '#1f77b4', 1 '#ff7f0e', 2 '#2ca02c', 3 '#d62728', 4 '#9467bd', "
+      "5 '#8c564b', 6 '#e377c2', 7 '#7f7f7f', 8 '#bcbd22', 9 '#17becf')\nset cbrange [-0.5:9.5]\n"
+      "names = \"", absl::StrJoin(names, " "), "\"\n"
+      "set cbtics ('0' 0, '1' 1, '2' 2, '3' 3, '4' 4, '5' 5, '6' 6, '7' 7, '8' 8, '9' 9)\n"
+      "set title 'natural'\nplot natural using 1:2:3 with points pt 7 ps 0.5 palette notitle\n"
+      "set title 'SPAT'\nplot spat using 1:2:3 with points pt 7 ps 0.5 palette notitle\n"
+      "unset multiplot\n");
 }
 
 }  // namespace
@@ -153,7 +230,7 @@ absl::Status RunFigure1(const Harness& h) {
       "ResNet-18): over 40% of the dog images attacked on a naturally trained model become "
       "cats; 30.6% with SPAT.\n\n"
       "| class | top wrong class (natural / SPAT) |");
-  std::vector<std::string> json_models;
+  google::protobuf::Struct json = FigureJson(h, s.protocol);
   std::map<std::string, std::string> data;
   std::vector<at::Tensor> shares;
   std::vector<at::Tensor> tops;
@@ -164,42 +241,33 @@ absl::Status RunFigure1(const Harness& h) {
     const Trained& t = runs[k][m];
     at::Tensor pred = AdversarialPredictions(*t.model, test.images, test.labels, s.epsilon, 7,
                                             h.options().device);
-    at::Tensor conf = at::zeros({c * c}, at::kLong)
-                          .index_add_(0, test.labels * c + pred, at::ones_like(pred))
-                          .view({c, c});
-    at::Tensor errors = conf.clone();
-    errors.fill_diagonal_(0);
-    at::Tensor row_err = errors.sum(1);
-    auto [top_count, top] = errors.max(1);
-    at::Tensor share = top_count.to(at::kDouble) / row_err.clamp_min(1).to(at::kDouble);
-    const double acc = 100.0 * conf.diagonal().sum().item<int64_t>() / test.size();
+    const Confusion cf = Confusions(pred, test.labels, c);
+    const double acc = cf.accuracy;
     pgd_acc[m].push_back(acc);
-    mean_share[m].push_back(100 * share.mean().item<double>());
+    mean_share[m].push_back(100 * cf.share.mean().item<double>());
     if (k > 0) continue;
-    shares.push_back(share);
-    tops.push_back(top);
-    // Heatmap data: row-normalized error distribution, diagonal excluded.
-    std::string rows;
-    at::Tensor norm = errors.to(at::kDouble) / row_err.clamp_min(1).to(at::kDouble).unsqueeze(1);
-    for (int64_t i = 0; i < c; ++i) {
-      for (int64_t j = 0; j < c; ++j) absl::StrAppend(&rows, i, " ", j, " ", norm[i][j].item<double>(), "\n");
-      absl::StrAppend(&rows, "\n");
-    }
-    data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
-    json_models.push_back(absl::StrFormat(
-        "%s: {\"clean_accuracy\": %.2f, \"pgd20_accuracy\": %.2f, \"confusion\": %s, "
-        "\"top_wrong_class\": [%s], \"top_wrong_share\": [%s]}",
-        Quote(t.label), t.clean, acc, MatrixJson(conf),
-        absl::StrJoin(std::vector<int64_t>(top.data_ptr<int64_t>(), top.data_ptr<int64_t>() + c), ", "),
-        absl::StrJoin(std::vector<double>(share.data_ptr<double>(), share.data_ptr<double>() + c), ", ")));
+    shares.push_back(cf.share);
+    tops.push_back(cf.top);
+    data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = HeatmapRows(cf, c);
+    auto& entry = Entry(&json, t.label);
+    entry["clean_accuracy"] = JsonNumber(t.clean);
+    entry["pgd20_accuracy"] = JsonNumber(acc);
+    entry["confusion"] = JsonMatrix(cf.conf.contiguous().data_ptr<int64_t>(), c, c);
+    const at::Tensor top_d = cf.top.to(at::kDouble).contiguous();
+    entry["top_wrong_class"] =
+        JsonList(std::vector<double>(top_d.data_ptr<double>(), top_d.data_ptr<double>() + c));
+    entry["top_wrong_share"] = JsonList(
+        std::vector<double>(cf.share.data_ptr<double>(), cf.share.data_ptr<double>() + c));
     absl::StrAppend(&md, absl::StrFormat(" %s (PGD-20 acc %.1f%%) |", t.label, acc));
   }
   }
-  json_models.push_back(absl::StrFormat(
-      "\"runs\": {\"natural_pgd20_accuracy\": [%s], \"spat_pgd20_accuracy\": [%s], "
-      "\"natural_mean_top_wrong_share\": [%s], \"spat_mean_top_wrong_share\": [%s]}",
-      absl::StrJoin(pgd_acc[0], ", "), absl::StrJoin(pgd_acc[1], ", "),
-      absl::StrJoin(mean_share[0], ", "), absl::StrJoin(mean_share[1], ", ")));
+  {
+    auto& r = Entry(&json, "runs");
+    r["natural_pgd20_accuracy"] = JsonList(pgd_acc[0]);
+    r["spat_pgd20_accuracy"] = JsonList(pgd_acc[1]);
+    r["natural_mean_top_wrong_share"] = JsonList(mean_share[0]);
+    r["spat_mean_top_wrong_share"] = JsonList(mean_share[1]);
+  }
   absl::StrAppend(&md, "\n| --- | --- | --- | --- |\n");
   for (int64_t i = 0; i < c; ++i) {
     const std::string& name = test.class_names[i];
@@ -220,23 +288,8 @@ absl::Status RunFigure1(const Harness& h) {
   AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure1.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
-      h.options().out_dir + "/figure1.json",
-      absl::StrCat("{\n  \"preset\": ", Quote(PresetName(h.options().preset)),
-                   ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
-                   absl::StrJoin(json_models, ",\n  "), "\n}\n")));
-  std::vector<std::string> labels;
-  for (int64_t i = 0; i < c; ++i) labels.push_back(absl::StrCat("'", test.class_names[i], "' ", i));
-  const std::string tics = absl::StrCat("(", absl::StrJoin(labels, ", "), ")");
-  const std::string script = absl::StrCat(
-      "set terminal pngcairo size 1400,600 font ',10' noenhanced\nset output png\n"
-      "set multiplot layout 1,2 title 'Figure 1: untargeted PGD-20 predictions (share of each "
-      "class errors; rows = true class)'\n"
-      "set xtics ", tics, " rotate by 45 right\nset ytics ", tics,
-      "\nset yrange [", c - 0.5, ":-0.5]\nset xrange [-0.5:", c - 0.5,
-      "]\nset cbrange [0:1]\nset palette defined (0 'white', 1 'dark-red')\n"
-      "set xlabel 'adversarial prediction'\nset ylabel 'true class'\n"
-      "set title 'natural'\nplot natural using 2:1:3 with image notitle\n"
-      "set title 'SPAT'\nplot spat using 2:1:3 with image notitle\nunset multiplot\n");
+      h.options().out_dir + "/figure1.json", ToJson(json)));
+  const std::string script = Figure1Script(test);
   SPAT_RETURN_IF_ERROR(h.Plot("figure1", script, data));
   if (h.options().log) *h.options().log << md;
   std::cout << md;
@@ -256,7 +309,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
       "attack succeeds, we count how often the adversarial prediction is exactly j*.\n\n"
       "| model | attacked points | attacks that succeed | land on j* | chance (1/(C-1)) | "
       "prototype norms v_j: min / max / std |\n| --- | --- | --- | --- | --- | --- |\n");
-  std::vector<std::string> json;
+  google::protobuf::Struct json = FigureJson(h, s.protocol);
   std::vector<double> hard_share[2];  // natural, SPAT: one value per run
   for (size_t k = 0; k < runs.size(); ++k) {
   for (size_t model = 0; model < runs[k].size(); ++model) {
@@ -288,11 +341,13 @@ absl::Status RunHcpAnalysis(const Harness& h) {
         100.0 / (c - 1), norms.min().item<double>(), norms.max().item<double>(),
         norms.std().item<double>()));
     std::vector<double> v(norms.data_ptr<float>(), norms.data_ptr<float>() + c);
-    json.push_back(absl::StrFormat(
-        "%s: {\"attacked\": %d, \"fooled\": %d, \"landed_on_hard_class\": %d, "
-        "\"share_percent\": %.2f, \"chance_percent\": %.2f, \"prototype_norms\": [%s]}",
-        Quote(name), n_correct, n_fooled, n_hard, share, 100.0 / (c - 1),
-        absl::StrJoin(v, ", ")));
+    auto& entry = Entry(&json, name);
+    entry["attacked"] = JsonNumber(static_cast<double>(n_correct));
+    entry["fooled"] = JsonNumber(static_cast<double>(n_fooled));
+    entry["landed_on_hard_class"] = JsonNumber(static_cast<double>(n_hard));
+    entry["share_percent"] = JsonNumber(share);
+    entry["chance_percent"] = JsonNumber(100.0 / (c - 1));
+    entry["prototype_norms"] = JsonList(v);
   }
   }
   absl::StrAppend(&md, absl::StrFormat("\nShare landing on j* over the runs: natural %s, SPAT "
@@ -306,10 +361,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
   AppendClaims(claims, &md);
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/hcp.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
-      h.options().out_dir + "/hcp.json",
-      absl::StrCat("{\n  \"preset\": ", Quote(PresetName(h.options().preset)),
-                   ",\n  \"protocol\": ", Quote(s.protocol), ",\n  ",
-                   absl::StrJoin(json, ",\n  "), "\n}\n")));
+      h.options().out_dir + "/hcp.json", ToJson(json)));
   std::cout << md;
   return absl::OkStatus();
 }
@@ -332,7 +384,7 @@ absl::Status RunFigure2(const Harness& h) {
       "together.\n\n"
       "| model | 10-NN label agreement in the embedding | final KL(P||Q) |\n| --- | --- | --- |\n");
   std::map<std::string, std::string> data;
-  std::vector<std::string> json;
+  google::protobuf::Struct json = FigureJson(h, "");
   std::vector<double> agreement[2];  // natural, SPAT: one value per run
   for (size_t k = 0; k < runs.size(); ++k) {
   for (size_t model = 0; model < runs[k].size(); ++model) {
@@ -352,45 +404,32 @@ absl::Status RunFigure2(const Harness& h) {
                                          100 * agree, r.kl));
     if (k > 0) continue;
     std::string rows;
-    std::vector<std::string> pts;
+    google::protobuf::Value pts;
     for (int64_t i = 0; i < n; ++i) {
       const double a = r.embedding[i][0].item<double>(), b = r.embedding[i][1].item<double>();
       const int64_t y = labels[i].item<int64_t>();
       absl::StrAppend(&rows, a, " ", b, " ", y, "\n");
-      pts.push_back(absl::StrFormat("[%.4f, %.4f, %d]", a, b, y));
+      *pts.mutable_list_value()->add_values() = JsonList({a, b, static_cast<double>(y)});
     }
     data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
-    json.push_back(absl::StrFormat("%s: {\"knn10_agreement\": %.4f, \"kl\": %.4f, \"points\": [%s]}",
-                                   Quote(t.label), agree, r.kl, absl::StrJoin(pts, ", ")));
+    auto& entry = Entry(&json, t.label);
+    entry["knn10_agreement"] = JsonNumber(agree);
+    entry["kl"] = JsonNumber(r.kl);
+    entry["points"] = pts;
   }
   }
-  json.push_back(absl::StrFormat("\"runs\": {\"natural_knn10_agreement\": [%s], "
-                                 "\"spat_knn10_agreement\": [%s]}",
-                                 absl::StrJoin(agreement[0], ", "),
-                                 absl::StrJoin(agreement[1], ", ")));
+  {
+    auto& r = Entry(&json, "runs");
+    r["natural_knn10_agreement"] = JsonList(agreement[0]);
+    r["spat_knn10_agreement"] = JsonList(agreement[1]);
+  }
   absl::StrAppend(&md, absl::StrFormat("\n10-NN agreement over the runs: natural %s, SPAT %s.\n",
                                        MeanSd(agreement[0]), MeanSd(agreement[1])));
   absl::StrAppend(&md, "\n**Protocol**: ", s.protocol, "\n");
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(h.options().out_dir + "/figure2.md", md));
   SPAT_RETURN_IF_ERROR(WriteFileAtomically(
-      h.options().out_dir + "/figure2.json",
-      absl::StrCat("{\n  \"preset\": ", Quote(PresetName(h.options().preset)), ",\n  ",
-                   absl::StrJoin(json, ",\n  "), "\n}\n")));
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < test.num_classes; ++i) {
-    names.push_back(absl::StrCat("'", test.class_names[i], "'"));
-  }
-  const std::string script = absl::StrCat(
-      "set terminal pngcairo size 1400,650 font ',10' noenhanced\nset output png\n"
-      "set multiplot layout 1,2 title 'Figure 2: t-SNE of penultimate embeddings (color = class)'\n"
-      "unset xtics\nunset ytics\nset palette maxcolors 10\n"
-      "set palette defined (0 '#1f77b4', 1 '#ff7f0e', 2 '#2ca02c', 3 '#d62728', 4 '#9467bd', "
-      "5 '#8c564b', 6 '#e377c2', 7 '#7f7f7f', 8 '#bcbd22', 9 '#17becf')\nset cbrange [-0.5:9.5]\n"
-      "names = \"", absl::StrJoin(names, " "), "\"\n"
-      "set cbtics ('0' 0, '1' 1, '2' 2, '3' 3, '4' 4, '5' 5, '6' 6, '7' 7, '8' 8, '9' 9)\n"
-      "set title 'natural'\nplot natural using 1:2:3 with points pt 7 ps 0.5 palette notitle\n"
-      "set title 'SPAT'\nplot spat using 1:2:3 with points pt 7 ps 0.5 palette notitle\n"
-      "unset multiplot\n");
+      h.options().out_dir + "/figure2.json", ToJson(json)));
+  const std::string script = Figure2Script(test);
   SPAT_RETURN_IF_ERROR(h.Plot("figure2", script, data));
   std::cout << md;
   return absl::OkStatus();

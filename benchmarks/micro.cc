@@ -22,10 +22,10 @@
 
 #include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
+#include "base/cli.h"
 #include "base/device.h"
 #include "models/registry.h"
 #include "spat/alp_loss.h"
-#include "spat/config.h"
 #include "spat/mart_loss.h"
 #include "spat/method.h"
 #include "spat/sgd.h"
@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
   // Our flags, --threads=N and --device=D, are taken out before Google
   // Benchmark sees argv.
   std::string device = "cpu";
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = spat::ThreadsOrAllCores(0);
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {

@@ -116,13 +116,44 @@ absl::StatusOr<Setup> CifarSetup(Preset p) {
   return s;
 }
 
-absl::StatusOr<std::pair<Table, Table>> RunRobustness(
-    const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
-    const std::vector<std::pair<std::string, std::string>>& methods,  // row, method
-    const std::vector<Column>& columns) {
-  SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
-  SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));
-  const std::string protocol = absl::StrCat(
+// (column, transfer) -> one accuracy per run, and seconds summed over runs.
+struct Accuracies {
+  std::map<std::pair<std::string, bool>, std::vector<double>> acc;
+  std::map<std::pair<std::string, bool>, double> seconds;
+};
+
+// Every column's attack, white-box and transferred from `source_fn`, on one
+// trained model.
+absl::Status AttackOneRun(const Harness& h, const std::vector<Column>& columns,
+                          const attacks::ForwardFn& fn, const attacks::ForwardFn& source_fn,
+                          const data::Dataset& test, const attacks::EvaluatorOptions& eo,
+                          const std::string& row, size_t k, size_t runs, Accuracies* out) {
+  const bool smoke = h.options().preset == Preset::kSmoke;
+  for (const Column& col : columns) {
+    for (const bool transfer : {false, true}) {
+      const std::string& attack = smoke ? col.smoke : col.attack;
+      const std::string name = attack == "clean" ? "clean" : (transfer ? "transfer_" : "") + attack;
+      SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(name));
+      attacks::AttackOutcome o = attacks::RunAttack(spec, fn, source_fn, test.images,
+                                                    test.labels, eo, h.options().log);
+      if (h.options().log) {
+        *h.options().log << absl::StrFormat("  %-8s run %d/%d %-22s %6.2f%%  (%.1f s)\n", row,
+                                            k + 1, runs, name, o.accuracy, o.seconds);
+      }
+      // Clean accuracy is the same number in both tables.
+      for (const bool t : attack == "clean" ? std::vector<bool>{false, true}
+                                            : std::vector<bool>{transfer}) {
+        out->acc[{col.label, t}].push_back(o.accuracy);
+        out->seconds[{col.label, t}] += o.seconds;
+      }
+      if (attack == "clean") break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string RobustnessProtocol(const Setup& s) {
+  return absl::StrCat(
       DescribeProtocol(s.base), "; each defense with its own default lambda; attacks at eps ",
       absl::StrFormat("%.4g", s.eval.epsilon), " on the first ", s.n,
       " test images (PGD step eps/10, C&W = 20 PGD steps on the C&W margin, FGSM one step of eps",
@@ -131,6 +162,15 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
                                                  "Square %d queries",
                                                  s.eval.apgd_iters, s.eval.square_queries),
       "); black-box examples crafted on a naturally trained ", s.source_model);
+}
+
+absl::StatusOr<std::pair<Table, Table>> RunRobustness(
+    const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
+    const std::vector<std::pair<std::string, std::string>>& methods,  // row, method
+    const std::vector<Column>& columns) {
+  SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
+  SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));
+  const std::string protocol = RobustnessProtocol(s);
   Table white(white_paper, h.options().preset, protocol);
   Table black(black_paper, h.options().preset, protocol);
 
@@ -181,40 +221,19 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     const TrainConfig c = defense(method);
     if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
     SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(method, c));
-    // (column, transfer) -> one accuracy per run; seconds summed over the runs.
-    std::map<std::pair<std::string, bool>, std::vector<double>> acc;
-    std::map<std::pair<std::string, bool>, double> seconds;
+    Accuracies acc;
     mspec.name = c.model().name();
     for (size_t k = 0; k < runs.size(); ++k) {
       SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
       model->to(h.options().device);
       attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
-      for (const Column& col : columns) {
-        for (const bool transfer : {false, true}) {
-          const std::string& attack = smoke ? col.smoke : col.attack;
-          const std::string name =
-              attack == "clean" ? "clean" : (transfer ? "transfer_" : "") + attack;
-          SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(name));
-          attacks::AttackOutcome o = attacks::RunAttack(spec, fn, source_fn, test.images,
-                                                        test.labels, eo, h.options().log);
-          if (h.options().log) {
-            *h.options().log << absl::StrFormat("  %-8s run %d/%d %-22s %6.2f%%  (%.1f s)\n", row,
-                                                k + 1, runs.size(), name, o.accuracy, o.seconds);
-          }
-          acc[{col.label, transfer}].push_back(o.accuracy);
-          seconds[{col.label, transfer}] += o.seconds;
-          if (attack == "clean") {
-            acc[{col.label, true}].push_back(o.accuracy);
-            seconds[{col.label, true}] += o.seconds;
-            break;
-          }
-        }
-      }
+      SPAT_RETURN_IF_ERROR(
+          AttackOneRun(h, columns, fn, source_fn, test, eo, row, k, runs.size(), &acc));
     }
     for (const Column& col : columns) {
       for (const bool transfer : {false, true}) {
         (transfer ? black : white)
-            .Add(row, col.label, acc[{col.label, transfer}], seconds[{col.label, transfer}]);
+            .Add(row, col.label, acc.acc[{col.label, transfer}], acc.seconds[{col.label, transfer}]);
       }
     }
   }

@@ -88,9 +88,7 @@ int HarnessMain(int argc, char** argv, const std::string& id,
   o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
                            ? absl::StrCat("spat_results/", PresetName(*preset))
                            : absl::GetFlag(FLAGS_out_dir));
-  o.threads = absl::GetFlag(FLAGS_threads) > 0
-                  ? absl::GetFlag(FLAGS_threads)
-                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   o.log = &std::cerr;
   o.device = DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
   o.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);

@@ -63,38 +63,45 @@ absl::StatusOr<at::ScalarType> DtypeFromDescr(absl::string_view descr,
 
 }  // namespace
 
-absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
-                                    const std::string& name) {
+namespace {
+
+// Where the header's dict is: after the magic, the version and its length.
+struct HeaderSpan {
+  size_t offset = 0;
+  size_t length = 0;
+};
+
+absl::StatusOr<HeaderSpan> FindHeader(const std::string& bytes, const std::string& name) {
   static constexpr char kMagic[] = "\x93NUMPY";
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": bad magic, not a .npy file"));
   }
   const int major = static_cast<unsigned char>(bytes[6]);
-  size_t header_len = 0;
-  size_t offset = 0;
+  HeaderSpan h;
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   if (major == 1) {
-    header_len = u[8] | (u[9] << 8);
-    offset = 10;
+    h.length = u[8] | (u[9] << 8);
+    h.offset = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) {
       return absl::DataLossError(absl::StrCat(name, ": truncated .npy header"));
     }
-    header_len = u[8] | (u[9] << 8) | (size_t{u[10]} << 16) |
-                 (size_t{u[11]} << 24);
-    offset = 12;
+    h.length = u[8] | (u[9] << 8) | (size_t{u[10]} << 16) | (size_t{u[11]} << 24);
+    h.offset = 12;
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": unsupported .npy format version ", major));
   }
-  if (bytes.size() < offset + header_len) {
+  if (bytes.size() < h.offset + h.length) {
     return absl::DataLossError(absl::StrCat(name, ": truncated .npy header"));
   }
-  const absl::string_view header(bytes.data() + offset, header_len);
+  return h;
+}
 
-  SPAT_ASSIGN_OR_RETURN(absl::string_view descr_v,
-                        HeaderValue(header, "descr", name));
+// The header's 'descr' as a dtype; refuses Fortran order.
+absl::StatusOr<at::ScalarType> HeaderDtype(absl::string_view header, const std::string& name) {
+  SPAT_ASSIGN_OR_RETURN(absl::string_view descr_v, HeaderValue(header, "descr", name));
   if (descr_v.empty() || (descr_v[0] != '\'' && descr_v[0] != '"')) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": .npy 'descr' is not a simple dtype string"));
@@ -103,18 +110,19 @@ absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
   if (end == absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": malformed descr"));
   }
-  SPAT_ASSIGN_OR_RETURN(at::ScalarType dtype,
-                        DtypeFromDescr(descr_v.substr(1, end - 1), name));
-
-  SPAT_ASSIGN_OR_RETURN(absl::string_view fortran_v,
-                        HeaderValue(header, "fortran_order", name));
+  SPAT_ASSIGN_OR_RETURN(at::ScalarType dtype, DtypeFromDescr(descr_v.substr(1, end - 1), name));
+  SPAT_ASSIGN_OR_RETURN(absl::string_view fortran_v, HeaderValue(header, "fortran_order", name));
   if (absl::StartsWith(fortran_v, "True")) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": Fortran-ordered .npy arrays are not supported"));
   }
+  return dtype;
+}
 
-  SPAT_ASSIGN_OR_RETURN(absl::string_view shape_v,
-                        HeaderValue(header, "shape", name));
+// The header's 'shape' tuple; *count is the product of its entries.
+absl::StatusOr<std::vector<int64_t>> HeaderShape(absl::string_view header,
+                                                 const std::string& name, int64_t* count) {
+  SPAT_ASSIGN_OR_RETURN(absl::string_view shape_v, HeaderValue(header, "shape", name));
   const size_t open = shape_v.find('(');
   const size_t close = shape_v.find(')');
   if (open != 0 || close == absl::string_view::npos) {
@@ -122,7 +130,7 @@ absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
         absl::StrCat(name, ": malformed .npy shape"));
   }
   std::vector<int64_t> shape;
-  int64_t count = 1;
+  *count = 1;
   for (absl::string_view part :
        absl::StrSplit(shape_v.substr(1, close - 1), ',', absl::SkipWhitespace())) {
     int64_t d = 0;
@@ -132,16 +140,29 @@ absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
     }
     // Checked before multiplying (found by fuzzing: the product overflowed).
     constexpr int64_t kMax = int64_t{1} << 40;
-    if (d > kMax || (d > 0 && count > kMax / d)) {
+    if (d > kMax || (d > 0 && *count > kMax / d)) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": .npy shape is implausibly large"));
     }
     shape.push_back(d);
-    count *= d;
+    *count *= d;
   }
+  return shape;
+}
+
+}  // namespace
+
+absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
+                                    const std::string& name) {
+  SPAT_ASSIGN_OR_RETURN(const HeaderSpan span, FindHeader(bytes, name));
+  const absl::string_view header(bytes.data() + span.offset, span.length);
+  SPAT_ASSIGN_OR_RETURN(at::ScalarType dtype, HeaderDtype(header, name));
+  int64_t count = 0;
+  SPAT_ASSIGN_OR_RETURN(std::vector<int64_t> shape, HeaderShape(header, name, &count));
   const size_t elem = c10::elementSize(dtype);
   const size_t data_bytes = static_cast<size_t>(count) * elem;
-  const size_t available = bytes.size() - offset - header_len;
+  const size_t start = span.offset + span.length;
+  const size_t available = bytes.size() - start;
   if (available != data_bytes) {
     return absl::DataLossError(absl::StrCat(
         name, ": shape ", c10::str(c10::IntArrayRef(shape)), " needs ",
@@ -149,9 +170,7 @@ absl::StatusOr<at::Tensor> ParseNpy(const std::string& bytes,
         available < data_bytes ? " (truncated)" : ""));
   }
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
-  if (data_bytes > 0) {
-    std::memcpy(t.data_ptr(), bytes.data() + offset + header_len, data_bytes);
-  }
+  if (data_bytes > 0) std::memcpy(t.data_ptr(), bytes.data() + start, data_bytes);
   return t;
 }
 

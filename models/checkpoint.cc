@@ -65,8 +65,11 @@ absl::Status SaveStateDict(const StateDict& state, const std::string& path) {
   return WriteFileAtomically(path, SerializeStateDict(state));
 }
 
-absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes,
-                                         const std::string& name) {
+namespace {
+
+// The zip archive torch.save writes (refusing the legacy format by name).
+absl::StatusOr<std::unique_ptr<caffe2::serialize::PyTorchStreamReader>> OpenArchive(
+    const std::string& bytes, std::istringstream& stream, const std::string& name) {
   if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0) {
     if (!bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x80) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -76,15 +79,54 @@ absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes,
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": not a PyTorch checkpoint (no zip signature)"));
   }
-  std::istringstream stream(bytes);
-  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
-    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(&stream);
+    return std::make_unique<caffe2::serialize::PyTorchStreamReader>(&stream);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": corrupt checkpoint archive: ",
                      std::string(e.what()).substr(0, 200)));
   }
+}
+
+// The dict of tensors in an unpickled checkpoint: the root, or the one under
+// a usual wrapper key; DataParallel's "module." prefixes dropped.
+absl::StatusOr<StateDict> TheStateDict(const PyValue& root, const std::string& name) {
+  const PyValue* dict = nullptr;
+  if (IsTensorDict(root)) {
+    dict = &root;
+  } else if (root.kind == Kind::kDict) {
+    for (const char* wrapper : {"state_dict", "model", "model_state_dict", "net"}) {
+      for (const auto& [k, v] : root.dict) {
+        if (dict == nullptr && k->kind == Kind::kString && k->s == wrapper &&
+            IsTensorDict(*v)) {
+          dict = v.get();
+        }
+      }
+    }
+  }
+  if (dict == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": holds no state dict (expected a dict of tensors, or one under "
+              "'state_dict', 'model', 'model_state_dict' or 'net')"));
+  }
+  bool all_module_prefixed = true;
+  for (const auto& kv : dict->dict) {
+    all_module_prefixed &= absl::StartsWith(kv.first->s, "module.");
+  }
+  StateDict out;
+  for (const auto& [k, v] : dict->dict) {
+    out.emplace_back(all_module_prefixed ? k->s.substr(7) : k->s, v->tensor);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes,
+                                         const std::string& name) {
+  std::istringstream stream(bytes);
+  SPAT_ASSIGN_OR_RETURN(std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader,
+                        OpenArchive(bytes, stream, name));
   auto get_record =
       [&](const std::string& record) -> absl::StatusOr<std::string> {
     try {
@@ -138,33 +180,7 @@ absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes,
   SPAT_ASSIGN_OR_RETURN(PyRef root,
                         internal::Unpickle(pickle, load_storage, name));
 
-  const PyValue* dict = nullptr;
-  if (IsTensorDict(*root)) {
-    dict = root.get();
-  } else if (root->kind == Kind::kDict) {
-    for (const char* wrapper : {"state_dict", "model", "model_state_dict", "net"}) {
-      for (const auto& [k, v] : root->dict) {
-        if (dict == nullptr && k->kind == Kind::kString && k->s == wrapper &&
-            IsTensorDict(*v)) {
-          dict = v.get();
-        }
-      }
-    }
-  }
-  if (dict == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": holds no state dict (expected a dict of tensors, or one under "
-              "'state_dict', 'model', 'model_state_dict' or 'net')"));
-  }
-  bool all_module_prefixed = true;
-  for (const auto& kv : dict->dict) {
-    all_module_prefixed &= absl::StartsWith(kv.first->s, "module.");
-  }
-  StateDict out;
-  for (const auto& [k, v] : dict->dict) {
-    out.emplace_back(all_module_prefixed ? k->s.substr(7) : k->s, v->tensor);
-  }
-  return out;
+  return TheStateDict(*root, name);
 }
 
 absl::StatusOr<StateDict> LoadStateDict(const std::string& path) {

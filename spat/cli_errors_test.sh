@@ -88,6 +88,32 @@ expect resume_other_device 0 "resuming" -- "${tiny[@]}" --data_dir="$good" --out
 # Nor is the data's folder: a run may move to a machine that keeps it elsewhere.
 cp -r "$good" "$tmp/moved"
 expect resume_moved_data 0 "resuming" -- "${tiny[@]}" --data_dir="$tmp/moved" --out_dir="$tmp/run-good" --epochs=3 --resume
+# The per-epoch evaluation runs the attack it names, every name of the suite
+# (the attacks of //attacks:evaluate), or refuses the field: never a silent PGD.
+for name in clean fgsm pgd mim cw apgd_ce apgd_t fab square aa; do
+  steps=(--eval_steps=2)
+  [[ "$name" == clean || "$name" == fgsm ]] && steps=()
+  expect "eval_$name" 0 "training small_cnn" -- --dataset=mnist --method=natural --epochs=1 \
+    --batch_size=32 --threads=1 --data_dir="$good" --eval_attack="$name" "${steps[@]}" \
+    --out_dir="$tmp/eval-$name"
+  grep -q '"eval_protocol"' "$tmp/eval-$name/metrics.json" ||
+    { echo "FAIL [eval_$name]: no eval_protocol in metrics.json"; failures=$((failures + 1)); }
+done
+grep -q 'fab (white-box)' "$tmp/eval-fab/metrics.json" ||
+  { echo "FAIL [eval_fab]: metrics.json does not say FAB ran"; failures=$((failures + 1)); }
+printf 'method { name: "natural" }\neval_attack { name: "fab" num_steps: 20 }\n' > "$tmp/fab.textproto"
+expect fab_config 0 "fab-20" -- --config="$tmp/fab.textproto" --epochs=1 --batch_size=32 --threads=1 \
+  --data_dir="$good" --out_dir="$tmp/fab-run"
+expect fgsm_steps 2 "--eval_steps (eval_attack.num_steps): attack 'fgsm' takes no step count" -- \
+  "${tiny[@]}" --eval_attack=fgsm --out_dir="$tmp/r24"
+expect transfer_eval 2 "--eval_attack (eval_attack.name): unknown value 'transfer_pgd20'" -- \
+  "${tiny[@]}" --eval_attack=transfer_pgd20 --out_dir="$tmp/r25"
+printf 'method { name: "madry" }\ntrain_attack { name: "fab" }\n' > "$tmp/train_fab.textproto"
+expect train_attack_fab 2 "train_attack.name: unknown value 'fab'" -- --config="$tmp/train_fab.textproto" \
+  --out_dir="$tmp/r26"
+printf 'method { name: "madry" }\ntrain_attack { loss: "kl" }\n' > "$tmp/train_kl.textproto"
+expect train_attack_loss 2 "train_attack.loss: 'kl' is not used" -- --config="$tmp/train_kl.textproto" \
+  --out_dir="$tmp/r27"
 touch "$tmp/a_file"
 expect unwritable_out_dir 1 "a_file is not a directory" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/a_file/sub"
 

@@ -5,14 +5,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "attacks/evaluator.h"
+#include "base/cli.h"
+#include "base/files.h"
 #include "base/status_macros.h"
 #include "data/dataset.h"
 #include "models/registry.h"
+#include "spat/method.h"
 
 namespace spat {
 namespace {
@@ -56,25 +58,6 @@ absl::Status CheckRange(const std::string& field, double v, double lo,
 
 }  // namespace
 
-const std::vector<std::string>& KnownMethods() {
-  static const auto* v = new std::vector<std::string>{
-      "natural", "madry", "trades", "mart", "alp",
-      "gairat",  "mail_at", "seat", "spat"};
-  return *v;
-}
-
-const std::vector<std::string>& KnownAttacks() {
-  static const auto* v = new std::vector<std::string>{
-      "fgsm", "pgd", "mim", "cw", "fab", "apgd_ce", "apgd_t", "square",
-      "autoattack"};
-  return *v;
-}
-
-const std::vector<std::string>& KnownAttackLosses() {
-  static const auto* v = new std::vector<std::string>{"ce", "cw", "dlr", "kl"};
-  return *v;
-}
-
 const std::vector<std::string>& KnownNorms() {
   static const auto* v = new std::vector<std::string>{"linf", "l2"};
   return *v;
@@ -94,28 +77,80 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& text,
 }
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) {
-    return absl::NotFoundError(absl::StrCat("cannot open config ", path));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("cannot open config ", path));
   }
-  std::stringstream buffer;
-  buffer << f.rdbuf();
-  return ParseTrainConfig(buffer.str(), path);
+  return ParseTrainConfig(*text, path);
 }
 
-absl::Status ValidateAttackConfig(const AttackConfig& a,
-                                  const std::string& prefix) {
-  SPAT_RETURN_IF_ERROR(CheckName(prefix + ".name", a.name(), KnownAttacks()));
-  SPAT_RETURN_IF_ERROR(CheckName(prefix + ".loss", a.loss(), KnownAttackLosses()));
+namespace {
+
+// What every attack reads: the radius, and the size of a step and a count
+// where the attack has them.
+absl::Status CheckRadiusAndSteps(const AttackConfig& a, const std::string& prefix) {
   SPAT_RETURN_IF_ERROR(CheckName(prefix + ".norm", a.norm(), KnownNorms()));
   const double eps_max = a.norm() == "linf" ? 1.0 : INFINITY;
   SPAT_RETURN_IF_ERROR(
       CheckRange(prefix + ".epsilon", a.epsilon(), 0.0, /*strict=*/true, eps_max));
   SPAT_RETURN_IF_ERROR(
       CheckRange(prefix + ".step_size", a.step_size(), 0.0, /*strict=*/true));
-  SPAT_RETURN_IF_ERROR(
-      CheckRange(prefix + ".num_steps", a.num_steps(), 1.0, /*strict=*/false, 1e6));
-  return absl::OkStatus();
+  return CheckRange(prefix + ".num_steps", a.num_steps(), 1.0, /*strict=*/false, 1e6);
+}
+
+absl::Status NotRead(const std::string& field, const std::string& attack,
+                     const std::string& why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": attack '", attack, "' ", why, "; remove the field"));
+}
+
+}  // namespace
+
+absl::Status ValidateTrainAttack(const AttackConfig& a) {
+  if (a.name() != "pgd") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "train_attack.name: unknown value '", a.name(),
+        "'; allowed: pgd (every method's inner maximization is PGD with the method's own "
+        "loss and start; other attacks evaluate, in eval_attack)"));
+  }
+  if (a.has_loss()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "train_attack.loss: '", a.loss(),
+        "' is not used: each method ascends its own loss (madry, mart, alp, gairat, mail_at, "
+        "seat: cross-entropy; trades: KL; spat: L_rob^sp); remove the field"));
+  }
+  return CheckRadiusAndSteps(a, "train_attack");
+}
+
+absl::Status ValidateEvalAttack(const AttackConfig& a) {
+  const std::string p = "eval_attack";
+  const attacks::AttackInfo* info = attacks::FindAttack(a.name());
+  if (info == nullptr) {
+    std::vector<std::string> names;
+    for (const attacks::AttackInfo& k : attacks::KnownAttacks()) names.push_back(k.name);
+    return absl::InvalidArgumentError(absl::StrCat(
+        p, ".name: unknown value '", a.name(), "'; allowed: ", absl::StrJoin(names, ", "),
+        " (the attacks of //attacks:evaluate; transfer attacks need a source model: "
+        "evaluate the checkpoint with //attacks:evaluate)"));
+  }
+  if (a.has_num_steps() && info->default_count == 0) {
+    return NotRead(p + ".num_steps", a.name(), "takes no step count");
+  }
+  if (a.has_step_size() && !info->step_size) {
+    return NotRead(p + ".step_size", a.name(), "takes no step size");
+  }
+  if (a.has_random_start() && !info->random_start) {
+    return NotRead(p + ".random_start", a.name(), "has no random start to switch");
+  }
+  if (a.has_loss()) {
+    if (!info->loss) return NotRead(p + ".loss", a.name(), "ascends its own loss");
+    SPAT_RETURN_IF_ERROR(CheckName(p + ".loss", a.loss(), attacks::KnownPgdLosses()));
+  }
+  if (a.norm() == "l2" && !info->l2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        p, ".norm: attack '", a.name(), "' is l-inf only; l2 is available for pgd, mim, cw"));
+  }
+  return CheckRadiusAndSteps(a, p);
 }
 
 absl::Status ValidateTrainConfig(const TrainConfig& c) {
@@ -135,10 +170,8 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (m.has_lambda()) {
     SPAT_RETURN_IF_ERROR(CheckRange("method.lambda", m.lambda(), 0.0, false));
   }
-  if (m.name() != "natural") {
-    SPAT_RETURN_IF_ERROR(ValidateAttackConfig(c.train_attack(), "train_attack"));
-  }
-  SPAT_RETURN_IF_ERROR(ValidateAttackConfig(c.eval_attack(), "eval_attack"));
+  if (m.name() != "natural") SPAT_RETURN_IF_ERROR(ValidateTrainAttack(c.train_attack()));
+  SPAT_RETURN_IF_ERROR(ValidateEvalAttack(c.eval_attack()));
 
   const OptimizerConfig& o = c.optimizer();
   SPAT_RETURN_IF_ERROR(CheckRange("optimizer.lr", o.lr(), 0.0, true));
@@ -156,6 +189,29 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
         "device: unknown value '", c.device(), "'; allowed: cpu, cuda, cuda:N, auto"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
+  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(raw));
+  TrainConfig c = raw;
+  MethodConfig* m = c.mutable_method();
+  if (!m->has_lambda()) m->set_lambda(DefaultLambda(m->name()));
+  if (c.model().head() == ModelConfig::HEAD_DEFAULT) {
+    c.mutable_model()->set_head(m->name() == "spat" && m->use_nce() ? ModelConfig::NCE
+                                                                      : ModelConfig::LINEAR);
+  }
+  AttackConfig* ev = c.mutable_eval_attack();
+  const attacks::AttackInfo& info = *attacks::FindAttack(ev->name());
+  if (!ev->has_epsilon()) ev->set_epsilon(c.train_attack().epsilon());
+  if (info.step_size && !ev->has_step_size()) ev->set_step_size(ev->epsilon() / 10.0);
+  if (info.default_count > 0 && !ev->has_num_steps()) ev->set_num_steps(info.default_count);
+  if (c.optimizer().lr_milestones_size() == 0) {
+    c.mutable_optimizer()->add_lr_milestones(0.75);
+    c.mutable_optimizer()->add_lr_milestones(0.9);
+  }
+  c.set_threads(ThreadsOrAllCores(c.threads()));
+  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(c));
+  return c;
 }
 
 }  // namespace spat

@@ -16,11 +16,8 @@
 
 namespace spat {
 
-// Training methods the schema knows.
-const std::vector<std::string>& KnownMethods();
-// Attack names, attack losses and norms the schema knows.
-const std::vector<std::string>& KnownAttacks();
-const std::vector<std::string>& KnownAttackLosses();
+// The norms of a threat model: linf, l2. (Method names: KnownMethods() in
+// spat/method.h; attack names: attacks::KnownAttacks() in attacks/evaluator.h.)
 const std::vector<std::string>& KnownNorms();
 
 // Parses text format; errors carry `name` and the line:column.
@@ -30,12 +27,27 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& text,
 // Reads and parses a .textproto file.
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path);
 
-// `prefix` names the message in errors (e.g. "train_attack").
-absl::Status ValidateAttackConfig(const AttackConfig& a,
-                                  const std::string& prefix);
+// train_attack: the radius, step and steps of every method's inner PGD
+// (name must be pgd; its loss is the method's own, so loss must be unset).
+absl::Status ValidateTrainAttack(const AttackConfig& a);
+
+// eval_attack: any attack of //attacks:evaluate by base name (pgd, fgsm, mim,
+// cw, apgd_ce, apgd_t, fab, square, aa or autoattack, clean). A field the
+// attack does not read, if set, is an error naming it: num_steps is the step
+// count of pgd/mim/cw, the iterations of apgd_*/fab/aa, the queries of
+// square; step_size and random_start only pgd/mim/cw; loss (ce | cw | dlr)
+// only pgd/mim; l2 only pgd/mim/cw.
+absl::Status ValidateEvalAttack(const AttackConfig& a);
 
 // Checks every field: names known, numbers finite and in range.
 absl::Status ValidateTrainConfig(const TrainConfig& c);
+
+// Validates `raw` and fills what the user left to defaults: the method's
+// lambda, the head (NCE for SPAT with use_nce), the evaluation attack's
+// radius (training's), step (epsilon/10) and count (the attack's default:
+// 20 steps, 100 iterations, 5000 queries), the LR milestones (0.75, 0.9),
+// the thread count (every core).
+absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw);
 
 }  // namespace spat
 

@@ -7,7 +7,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <ATen/ATen.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -203,6 +206,69 @@ absl::Status Communicator::Barrier() {
     impl_->WithGroup([&](auto& g) { g.barrier(o)->wait(impl_->timeout); });
   } catch (const std::exception& e) {
     return CollectiveError(rank_, "barrier", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BroadcastFromRankZero(Communicator& comm, const std::vector<at::Tensor>& tensors) {
+  std::vector<at::Tensor> floats, others;
+  for (const at::Tensor& t : tensors) {
+    (t.is_floating_point() ? floats : others).push_back(t);
+  }
+  if (!floats.empty()) {
+    std::vector<at::Tensor> parts;
+    for (const at::Tensor& t : floats) parts.push_back(t.detach().reshape(-1).to(at::kFloat));
+    std::vector<at::Tensor> flat{at::cat(parts)};
+    if (absl::Status st = comm.Broadcast(flat); !st.ok()) return st;
+    int64_t offset = 0;
+    at::NoGradGuard no_grad;
+    for (const at::Tensor& t : floats) {
+      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+  for (const at::Tensor& t : others) {
+    std::vector<at::Tensor> one{t.contiguous()};
+    if (absl::Status st = comm.Broadcast(one); !st.ok()) return st;
+    t.copy_(one[0]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BroadcastValues(Communicator& comm, std::vector<double>* values) {
+  std::vector<at::Tensor> one{at::tensor(*values, at::kDouble)};
+  if (absl::Status st = comm.Broadcast(one); !st.ok()) return st;
+  at::Tensor v = one[0].cpu();
+  for (size_t i = 0; i < values->size(); ++i) (*values)[i] = v[i].item<double>();
+  return absl::OkStatus();
+}
+
+absl::Status AverageGradients(Communicator& comm, const std::vector<at::Tensor>& params,
+                              double* loss_sum, int64_t* n) {
+  std::vector<at::Tensor> parts;
+  parts.reserve(params.size() + 1);
+  for (const at::Tensor& p : params) {
+    const at::Tensor& g = p.grad();
+    parts.push_back(g.defined() && *n > 0 ? g.reshape(-1) * static_cast<double>(*n)
+                                          : at::zeros({p.numel()}, p.options()));
+  }
+  parts.push_back(at::tensor({static_cast<float>(*loss_sum), static_cast<float>(*n)})
+                      .to(params.front().device()));
+  at::Tensor flat = at::cat(parts);
+  if (absl::Status st = comm.AllReduceSum(flat); !st.ok()) return st;
+  const int64_t total = static_cast<int64_t>(std::llround(flat[-1].item<double>()));
+  *loss_sum = flat[-2].item<double>();
+  *n = total;
+  int64_t offset = 0;
+  at::NoGradGuard no_grad;
+  for (at::Tensor p : params) {
+    at::Tensor mean = flat.narrow(0, offset, p.numel()).view(p.sizes()) / static_cast<double>(total);
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(mean);
+    } else {
+      p.mutable_grad() = mean.clone();
+    }
+    offset += p.numel();
   }
   return absl::OkStatus();
 }

@@ -81,6 +81,22 @@ class Communicator {
   std::unique_ptr<Impl> impl_;
 };
 
+// The collectives of data-parallel training, built on a Communicator.
+
+// Overwrites every rank's copy of `tensors` with rank 0's: floating tensors in
+// one broadcast of a flat buffer, others one by one.
+absl::Status BroadcastFromRankZero(Communicator& comm, const std::vector<at::Tensor>& tensors);
+
+// Overwrites every rank's `values` with rank 0's (double precision).
+absl::Status BroadcastValues(Communicator& comm, std::vector<double>* values);
+
+// Replaces every parameter's gradient (a mean over this rank's `*n`
+// examples) by the mean over the global batch, *loss_sum (this rank's sum of
+// per-example losses) by the global sum and *n by the global count. One
+// all-reduce.
+absl::Status AverageGradients(Communicator& comm, const std::vector<at::Tensor>& params,
+                              double* loss_sum, int64_t* n);
+
 }  // namespace spat
 
 #endif  // SPAT_SPAT_DISTRIBUTED_H_

@@ -2,8 +2,12 @@
 
 #include <ATen/ATen.h>
 
+#include <type_traits>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "attacks/adv_losses.h"
 #include "base/status_macros.h"
 #include "models/checkpoint.h"
@@ -21,6 +25,11 @@ using attacks::CrossEntropyPerExample;
 using attacks::PgdOptions;
 using attacks::StartMode;
 using models::Classifier;
+
+// The CUDA graph of an inner attack: one per loss and model.
+std::string GraphKey(const char* loss, const Classifier& model) {
+  return absl::StrCat(loss, "@", reinterpret_cast<uintptr_t>(&model));
+}
 
 attacks::ForwardFn Forward(Classifier& model) {
   return [&model](const at::Tensor& x) { return model.forward(x); };
@@ -45,7 +54,7 @@ at::Tensor PgdCe(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                      Forward(model), x,
                      [&y](const at::Tensor& z) { return CrossEntropyPerExample(z, y); }, o, gen,
                      observer)
-               : attacks::RunPgd(graphs, absl::StrCat("ce@", reinterpret_cast<uintptr_t>(&model)),
+               : attacks::RunPgd(graphs, GraphKey("ce", model),
                                  Forward(model), x, y, CrossEntropyPerExample, o, gen);
   model.train();
   return adv;
@@ -63,7 +72,7 @@ at::Tensor PgdFromClean(
     nat = model.forward(x);
   }
   at::Tensor adv = attacks::RunPgd(
-      graphs, absl::StrCat(div_name, "@", reinterpret_cast<uintptr_t>(&model)), Forward(model),
+      graphs, GraphKey(div_name, model), Forward(model),
       x, nat, [&div](const at::Tensor& z, const at::Tensor& clean) { return div(clean, z); }, o,
       gen);
   model.train();
@@ -230,41 +239,90 @@ class Spat : public TrainingMethod {
 
 }  // namespace
 
+namespace {
+
+using Factory = std::function<absl::StatusOr<std::unique_ptr<TrainingMethod>>(
+    const MethodOptions&)>;
+
+template <typename M, typename... Args>
+Factory Make(Args... args) {
+  return [=](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<TrainingMethod>> {
+    if constexpr (std::is_constructible_v<M, const MethodOptions&, Args...>) {
+      return std::unique_ptr<TrainingMethod>(new M(o, args...));
+    } else {
+      return std::unique_ptr<TrainingMethod>(new M());
+    }
+  };
+}
+
+struct Registered {
+  MethodInfo info;
+  Factory make;
+};
+
+// The one list of methods: name, the paper's name, default lambda, factory.
+const std::vector<Registered>& Registry() {
+  static const auto* v = new std::vector<Registered>{
+      {{"natural", "Natural", 0.0}, Make<Natural>()},
+      {{"madry", "Madry", 0.0}, Make<Madry>()},
+      {{"trades", "TRADES", 6.0},
+       Make<PairMethod>(TradesLoss, /*kl_attack=*/true, StartMode::kGaussian)},
+      {{"mart", "MART", 5.0},
+       Make<PairMethod>(MartLoss, /*kl_attack=*/false, StartMode::kGaussian)},
+      {{"alp", "ALP", 0.5}, Make<PairMethod>(AlpLoss, /*kl_attack=*/false, StartMode::kUniform)},
+      {{"gairat", "GAIRAT", 0.0}, Make<Reweighted>(/*gairat=*/true)},
+      {{"mail_at", "MAIL-AT", 0.0}, Make<Reweighted>(/*gairat=*/false)},
+      {{"seat", "SEAT", 0.0},
+       [](const MethodOptions& o) -> absl::StatusOr<std::unique_ptr<TrainingMethod>> {
+         if (!o.make_model) {
+           return absl::InvalidArgumentError("seat needs make_model for its ensemble");
+         }
+         return std::unique_ptr<TrainingMethod>(new Seat(o));
+       }},
+      {{"spat", "SPAT", 6.0}, Make<Spat>()},
+  };
+  return *v;
+}
+
+const Registered* Find(const std::string& name) {
+  for (const Registered& r : Registry()) {
+    if (r.info.name == name) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<MethodInfo>& KnownMethodInfos() {
+  static const auto* v = [] {
+    auto* out = new std::vector<MethodInfo>;
+    for (const Registered& r : Registry()) out->push_back(r.info);
+    return out;
+  }();
+  return *v;
+}
+
+const std::vector<std::string>& KnownMethods() {
+  static const auto* v = [] {
+    auto* out = new std::vector<std::string>;
+    for (const Registered& r : Registry()) out->push_back(r.info.name);
+    return out;
+  }();
+  return *v;
+}
+
 double DefaultLambda(const std::string& method) {
-  if (method == "spat" || method == "trades") return 6.0;
-  if (method == "mart") return 5.0;
-  if (method == "alp") return 0.5;
-  return 0.0;
+  const Registered* r = Find(method);
+  return r != nullptr ? r->info.default_lambda : 0.0;
 }
 
 absl::StatusOr<std::unique_ptr<TrainingMethod>> MakeMethod(const MethodOptions& o) {
-  const std::string& n = o.name;
-  if (n == "natural") return std::unique_ptr<TrainingMethod>(new Natural());
-  if (n == "madry") return std::unique_ptr<TrainingMethod>(new Madry(o));
-  if (n == "trades") {
-    return std::unique_ptr<TrainingMethod>(
-        new PairMethod(o, TradesLoss, /*kl_attack=*/true, StartMode::kGaussian));
+  const Registered* r = Find(o.name);
+  if (r == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown method '", o.name, "'; known: ", absl::StrJoin(KnownMethods(), ", ")));
   }
-  if (n == "mart") {
-    return std::unique_ptr<TrainingMethod>(
-        new PairMethod(o, MartLoss, /*kl_attack=*/false, StartMode::kGaussian));
-  }
-  if (n == "alp") {
-    return std::unique_ptr<TrainingMethod>(
-        new PairMethod(o, AlpLoss, /*kl_attack=*/false, StartMode::kUniform));
-  }
-  if (n == "gairat") return std::unique_ptr<TrainingMethod>(new Reweighted(o, true));
-  if (n == "mail_at") return std::unique_ptr<TrainingMethod>(new Reweighted(o, false));
-  if (n == "spat") return std::unique_ptr<TrainingMethod>(new Spat(o));
-  if (n == "seat") {
-    if (!o.make_model) {
-      return absl::InvalidArgumentError("seat needs make_model for its ensemble");
-    }
-    return std::unique_ptr<TrainingMethod>(new Seat(o));
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown method '", n,
-      "'; known: natural, madry, trades, mart, alp, gairat, mail_at, seat, spat"));
+  return r->make(o);
 }
 
 }  // namespace spat

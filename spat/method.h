@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 
@@ -64,8 +65,16 @@ struct MethodOptions {
   std::function<std::shared_ptr<models::Classifier>()> make_model;
 };
 
-// The default robustness weight of each method (SPAT 6, TRADES 6, MART 5,
-// ALP 0.5; 0 where unused).
+// The methods, in the paper's order: our name (config method.name), the
+// paper's, and the default robustness weight (SPAT 6, TRADES 6, MART 5,
+// ALP 0.5; 0 where unused). The single list every other place reads.
+struct MethodInfo {
+  std::string name;
+  std::string paper_name;
+  double default_lambda = 0.0;
+};
+const std::vector<MethodInfo>& KnownMethodInfos();
+const std::vector<std::string>& KnownMethods();
 double DefaultLambda(const std::string& method);
 
 class TrainingMethod {

@@ -12,8 +12,8 @@
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT in the environment), every rank runs
 // this binary with the same flags; --batch_size is the global batch.
 //
-//   for r in 0 1; do RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 \
-//     bazel-bin/spat/train --method=madry --out_dir=/tmp/dp & done; wait
+//   for r in 0 1; do RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500
+//     bazel-bin/spat/train --method=madry --out_dir=/tmp/dp & done; wait   (one line)
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -53,9 +53,16 @@ ABSL_FLAG(absl::optional<double>, step_size, absl::nullopt, "training attack ste
 ABSL_FLAG(absl::optional<int>, num_steps, absl::nullopt, "training attack steps");
 ABSL_FLAG(absl::optional<bool>, random_start, absl::nullopt,
           "training attack starts at a random point (false: at x, deterministic)");
-ABSL_FLAG(absl::optional<double>, eval_epsilon, absl::nullopt, "evaluation PGD radius (default: --epsilon)");
-ABSL_FLAG(absl::optional<double>, eval_step_size, absl::nullopt, "evaluation PGD step (default: eps/10)");
-ABSL_FLAG(absl::optional<int>, eval_steps, absl::nullopt, "evaluation PGD steps (default: 20)");
+ABSL_FLAG(absl::optional<std::string>, eval_attack, absl::nullopt,
+          "per-epoch evaluation attack: pgd (default), fgsm, mim, cw, apgd_ce, apgd_t, fab, "
+          "square, aa, clean (the attacks of //attacks:evaluate)");
+ABSL_FLAG(absl::optional<double>, eval_epsilon, absl::nullopt,
+          "evaluation attack radius (default: --epsilon)");
+ABSL_FLAG(absl::optional<double>, eval_step_size, absl::nullopt,
+          "evaluation step of pgd/mim/cw (default: eps/10)");
+ABSL_FLAG(absl::optional<int>, eval_steps, absl::nullopt,
+          "evaluation steps of pgd/mim/cw (default 20), iterations of apgd_*/fab/aa (100), "
+          "queries of square (5000)");
 ABSL_FLAG(absl::optional<int>, batch_size, absl::nullopt, "batch size");
 ABSL_FLAG(absl::optional<double>, lr, absl::nullopt, "initial learning rate");
 ABSL_FLAG(absl::optional<double>, momentum, absl::nullopt, "SGD momentum");
@@ -89,12 +96,7 @@ ABSL_FLAG(int, collective_timeout_s, 1800,
 
 namespace {
 
-// `bazel run` changes directory; resolve user paths against where they ran it.
-std::string UserPath(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return wd != nullptr && *wd ? absl::StrCat(wd, "/", p) : p;
-}
+using spat::UserPath;
 
 template <typename T, typename Setter>
 void Override(const absl::Flag<absl::optional<T>>& flag, Setter set) {
@@ -111,7 +113,8 @@ std::string WithFlagName(const std::string& message) {
       {"method.alpha", "alpha"},              {"method.beta", "beta"},
       {"method.lambda", "lambda"},            {"train_attack.epsilon", "epsilon"},
       {"train_attack.step_size", "step_size"}, {"train_attack.num_steps", "num_steps"},
-      {"eval_attack.epsilon", "eval_epsilon"}, {"eval_attack.step_size", "eval_step_size"},
+      {"eval_attack.name", "eval_attack"},    {"eval_attack.epsilon", "eval_epsilon"},
+      {"eval_attack.step_size", "eval_step_size"},
       {"eval_attack.num_steps", "eval_steps"}, {"optimizer.lr", "lr"},
       {"optimizer.momentum", "momentum"},     {"optimizer.weight_decay", "weight_decay"},
       {"optimizer.epochs", "epochs"},         {"optimizer.batch_size", "batch_size"},
@@ -133,44 +136,33 @@ int Fail(const absl::Status& st) {
   return 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Adversarial training (SPAT and baselines). Example:\n  train --dataset=mnist "
-      "--model=small_cnn --method=spat --epochs=2 --out_dir=/tmp/run");
-  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
-  if (rest.size() > 1) {
-    std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
-    return 2;
-  }
-  spat::TrainConfig config;
+// --config, then every flag given on the command line over it. False (after
+// an error message) on bad usage.
+bool ConfigFromFlags(spat::TrainConfig* config) {
   if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
     absl::StatusOr<spat::TrainConfig> c = spat::LoadTrainConfig(UserPath(path));
     if (!c.ok()) {
       std::cerr << "error: --config: " << c.status().message() << "\n";
-      return 2;
+      return false;
     }
-    config = *c;
+    *config = *c;
   }
-  auto* d = config.mutable_dataset();
-  auto* m = config.mutable_method();
-  auto* a = config.mutable_train_attack();
-  auto* o = config.mutable_optimizer();
+  auto* d = config->mutable_dataset();
   Override(FLAGS_dataset, [&](const std::string& v) { d->set_name(v); });
   Override(FLAGS_data_dir, [&](const std::string& v) { d->set_data_dir(UserPath(v)); });
   Override(FLAGS_train_subset, [&](int64_t v) { d->set_train_subset(v); });
   Override(FLAGS_test_subset, [&](int64_t v) { d->set_test_subset(v); });
   Override(FLAGS_augment, [&](bool v) { d->set_augment(v); });
-  Override(FLAGS_model, [&](const std::string& v) { config.mutable_model()->set_name(v); });
+  Override(FLAGS_model, [&](const std::string& v) { config->mutable_model()->set_name(v); });
   if (absl::optional<std::string> h = absl::GetFlag(FLAGS_head); h.has_value()) {
     if (*h != "linear" && *h != "nce") {
       std::cerr << "error: --head must be linear or nce, got '" << *h << "'\n";
-      return 2;
+      return false;
     }
-    config.mutable_model()->set_head(*h == "nce" ? spat::ModelConfig::NCE
-                                                 : spat::ModelConfig::LINEAR);
+    config->mutable_model()->set_head(*h == "nce" ? spat::ModelConfig::NCE
+                                                  : spat::ModelConfig::LINEAR);
   }
+  auto* m = config->mutable_method();
   Override(FLAGS_method, [&](const std::string& v) { m->set_name(v); });
   Override(FLAGS_s, [&](double v) { m->set_s(v); });
   Override(FLAGS_alpha, [&](double v) { m->set_alpha(v); });
@@ -180,42 +172,81 @@ int main(int argc, char** argv) {
   Override(FLAGS_sp_rob, [&](bool v) { m->set_sp_rob(v); });
   Override(FLAGS_use_nce, [&](bool v) { m->set_use_nce(v); });
   Override(FLAGS_detach_gains, [&](bool v) { m->set_detach_gains(v); });
+  auto* a = config->mutable_train_attack();
   Override(FLAGS_epsilon, [&](double v) { a->set_epsilon(v); });
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });
   Override(FLAGS_num_steps, [&](int v) { a->set_num_steps(v); });
   Override(FLAGS_random_start, [&](bool v) { a->set_random_start(v); });
-  Override(FLAGS_eval_epsilon, [&](double v) { config.mutable_eval_attack()->set_epsilon(v); });
-  Override(FLAGS_eval_step_size,
-           [&](double v) { config.mutable_eval_attack()->set_step_size(v); });
-  Override(FLAGS_eval_steps, [&](int v) { config.mutable_eval_attack()->set_num_steps(v); });
+  auto* e = config->mutable_eval_attack();
+  Override(FLAGS_eval_attack, [&](const std::string& v) { e->set_name(v); });
+  Override(FLAGS_eval_epsilon, [&](double v) { e->set_epsilon(v); });
+  Override(FLAGS_eval_step_size, [&](double v) { e->set_step_size(v); });
+  Override(FLAGS_eval_steps, [&](int v) { e->set_num_steps(v); });
+  auto* o = config->mutable_optimizer();
   Override(FLAGS_epochs, [&](int v) { o->set_epochs(v); });
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
   Override(FLAGS_momentum, [&](double v) { o->set_momentum(v); });
   Override(FLAGS_weight_decay, [&](double v) { o->set_weight_decay(v); });
-  Override(FLAGS_seed, [&](uint64_t v) { config.set_seed(v); });
-  Override(FLAGS_threads, [&](int v) { config.set_threads(v); });
-  Override(FLAGS_bf16, [&](bool v) { config.set_bf16(v); });
-  Override(FLAGS_channels_last, [&](bool v) { config.set_channels_last(v); });
-  Override(FLAGS_device, [&](const std::string& v) { config.set_device(v); });
-  Override(FLAGS_cuda_graphs, [&](bool v) { config.set_cuda_graphs(v); });
-  Override(FLAGS_out_dir, [&](const std::string& v) { config.set_out_dir(UserPath(v)); });
+  Override(FLAGS_seed, [&](uint64_t v) { config->set_seed(v); });
+  Override(FLAGS_threads, [&](int v) { config->set_threads(v); });
+  Override(FLAGS_bf16, [&](bool v) { config->set_bf16(v); });
+  Override(FLAGS_channels_last, [&](bool v) { config->set_channels_last(v); });
+  Override(FLAGS_device, [&](const std::string& v) { config->set_device(v); });
+  Override(FLAGS_cuda_graphs, [&](bool v) { config->set_cuda_graphs(v); });
+  Override(FLAGS_out_dir, [&](const std::string& v) { config->set_out_dir(UserPath(v)); });
+  return true;
+}
+
+// The resolved config, its device checked; exit code 2 (after a message) on
+// bad usage, 0 if usable.
+int Resolve(const spat::TrainConfig& config, spat::TrainConfig* resolved, c10::Device* device) {
   if (config.out_dir().empty()) {
     std::cerr << "error: --out_dir is required (where checkpoint.pt and metrics.json go)\n";
     return 2;
   }
-
-  absl::StatusOr<spat::TrainConfig> resolved = spat::ResolveTrainConfig(config);
-  if (!resolved.ok()) {
+  absl::StatusOr<spat::TrainConfig> r = spat::ResolveTrainConfig(config);
+  if (!r.ok()) {
     std::cerr << "error: invalid configuration: "
-              << WithFlagName(std::string(resolved.status().message())) << "\n";
+              << WithFlagName(std::string(r.status().message())) << "\n";
     return 2;
   }
-  c10::Device device = spat::DeviceFromFlagOrExit(resolved->device(), nullptr);
-  if (resolved->bf16() && device.is_cpu() && !spat::attacks::CpuBf16Supported()) {
+  *resolved = *r;
+  *device = spat::DeviceFromFlagOrExit(resolved->device(), nullptr);
+  if (resolved->bf16() && device->is_cpu() && !spat::attacks::CpuBf16Supported()) {
     std::cerr << "error: --bf16: " << spat::attacks::kNoCpuBf16 << "; train without --bf16\n";
     return 2;
   }
+  return 0;
+}
+
+// A data-parallel CUDA run puts each rank on its LOCAL_RANK GPU (torchrun's
+// convention, NCCL between them). Exit code 2 if there is no such GPU.
+int UseLocalRankGpu(const spat::DistEnv& env, spat::TrainConfig* config, c10::Device* device) {
+  if (env.world_size <= 1 || !device->is_cuda()) return 0;
+  const std::string mine = absl::StrCat("cuda:", env.local_rank);
+  absl::StatusOr<c10::Device> local = spat::ResolveDevice(mine);
+  if (!local.ok()) {
+    std::cerr << "error: LOCAL_RANK=" << env.local_rank << " but " << local.status().message()
+              << "\n";
+    return 2;
+  }
+  *device = *local;
+  config->set_device(mine);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Adversarial training (SPAT and baselines). Example:\n  train --dataset=mnist "
+      "--model=small_cnn --method=spat --epochs=2 --out_dir=/tmp/run");
+  spat::ParseCommandLineOrExit(argc, argv);
+  spat::TrainConfig config, resolved;
+  if (!ConfigFromFlags(&config)) return 2;
+  c10::Device device(c10::kCPU);
+  if (int rc = Resolve(config, &resolved, &device); rc != 0) return rc;
   absl::StatusOr<spat::DistEnv> env = spat::DistEnvFromEnvironment();
   if (!env.ok()) {
     std::cerr << "error: " << env.status().message() << "\n";
@@ -226,18 +257,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: --collective_timeout_s=" << timeout_s << " must be > 0\n";
     return 2;
   }
-  if (env->world_size > 1 && device.is_cuda()) {
-    // torchrun's convention: one GPU per local rank, NCCL between them.
-    const std::string mine = absl::StrCat("cuda:", env->local_rank);
-    absl::StatusOr<c10::Device> local = spat::ResolveDevice(mine);
-    if (!local.ok()) {
-      std::cerr << "error: LOCAL_RANK=" << env->local_rank << " but "
-                << local.status().message() << "\n";
-      return 2;
-    }
-    device = *local;
-    resolved->set_device(mine);
-  }
+  if (int rc = UseLocalRankGpu(*env, &resolved, &device); rc != 0) return rc;
   std::unique_ptr<spat::Communicator> comm;
   spat::TrainRuntime runtime;
   if (env->world_size > 1) {
@@ -248,7 +268,7 @@ int main(int argc, char** argv) {
     runtime.comm = comm.get();
   }
   absl::StatusOr<spat::TrainSummary> summary =
-      spat::Train(*resolved, &std::cerr, absl::GetFlag(FLAGS_resume), runtime);
+      spat::Train(resolved, &std::cerr, absl::GetFlag(FLAGS_resume), runtime);
   if (!summary.ok()) {
     if (env->world_size > 1 && !absl::StartsWith(summary.status().message(), "rank ")) {
       return Fail(absl::Status(summary.status().code(),
@@ -259,6 +279,6 @@ int main(int argc, char** argv) {
   if (env->rank > 0) return 0;  // rank 0 reports
   std::cout << "clean_accuracy " << summary->clean_accuracy << "\n"
             << "pgd_accuracy " << summary->pgd_accuracy << "\n"
-            << "wrote " << resolved->out_dir() << "/checkpoint.pt and metrics.json\n";
+            << "wrote " << resolved.out_dir() << "/checkpoint.pt and metrics.json\n";
   return 0;
 }

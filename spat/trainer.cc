@@ -2,26 +2,17 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <google/protobuf/text_format.h>
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
 #include <unistd.h>
 #include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
-#include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
-#include "attacks/adv_losses.h"
 #include "attacks/pgd.h"
 #include "attacks/pgd_graphs.h"
 #include "base/device.h"
@@ -33,37 +24,11 @@
 #include "models/registry.h"
 #include "spat/config.h"
 #include "spat/distributed.h"
+#include "spat/evaluation.h"
 #include "spat/method.h"
-#include "spat/metrics.pb.h"
 #include "spat/sgd.h"
 
 namespace spat {
-
-absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
-  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(raw));
-  TrainConfig c = raw;
-  MethodConfig* m = c.mutable_method();
-  if (!m->has_lambda()) m->set_lambda(DefaultLambda(m->name()));
-  if (c.model().head() == ModelConfig::HEAD_DEFAULT) {
-    c.mutable_model()->set_head(m->name() == "spat" && m->use_nce() ? ModelConfig::NCE
-                                                                      : ModelConfig::LINEAR);
-  }
-  AttackConfig* ev = c.mutable_eval_attack();
-  if (!raw.has_eval_attack() || !raw.eval_attack().has_epsilon()) {
-    ev->set_epsilon(c.train_attack().epsilon());
-  }
-  if (!raw.eval_attack().has_step_size()) ev->set_step_size(ev->epsilon() / 10.0);
-  if (!raw.eval_attack().has_num_steps()) ev->set_num_steps(20);
-  if (c.optimizer().lr_milestones_size() == 0) {
-    c.mutable_optimizer()->add_lr_milestones(0.75);
-    c.mutable_optimizer()->add_lr_milestones(0.9);
-  }
-  if (c.threads() == 0) {
-    c.set_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  }
-  SPAT_RETURN_IF_ERROR(ValidateTrainConfig(c));
-  return c;
-}
 
 double LearningRate(const OptimizerConfig& o, int epoch) {
   double lr = o.lr();
@@ -75,157 +40,12 @@ double LearningRate(const OptimizerConfig& o, int epoch) {
   return lr;
 }
 
-EvalResult EvaluateRobustness(models::Classifier& model, const data::Dataset& data,
-                              const AttackConfig& attack, int64_t batch_size,
-                              uint64_t seed, c10::Device device, attacks::PgdGraphs* graphs) {
-  model.eval();
-  attacks::PgdOptions o;
-  o.epsilon = attack.epsilon();
-  o.step_size = attack.step_size();
-  o.num_steps = attack.num_steps();
-  o.norm = attack.norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
-  o.start = attack.random_start() ? attacks::StartMode::kUniform : attacks::StartMode::kNone;
-  o.momentum = attack.name() == "mim" ? 1.0 : 0.0;
-  const std::string loss = attack.name() == "cw" ? "cw" : attack.loss();
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  const at::TensorOptions counts = at::TensorOptions(at::kLong).device(device);
-  at::Tensor clean_correct = at::zeros({}, counts);
-  at::Tensor adv_correct = at::zeros({}, counts);
-  const attacks::ForwardFn forward = [&model](const at::Tensor& t) { return model.forward(t); };
-  const attacks::TargetLossFn per_example = [&loss](const at::Tensor& z, const at::Tensor& t) {
-    if (loss == "cw") return attacks::CwMarginLoss(z, t);
-    if (loss == "dlr") return attacks::DlrLoss(z, t);
-    return attacks::CrossEntropyPerExample(z, t);
-  };
-  const std::string key = absl::StrCat("eval@", reinterpret_cast<uintptr_t>(&model));
-  const int64_t n = data.size();
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t len = std::min(batch_size, n - start);
-    at::Tensor x = ToDevice(data.images.narrow(0, start, len), device);
-    at::Tensor y = ToDevice(data.labels.narrow(0, start, len), device);
-    {
-      at::NoGradGuard no_grad;
-      clean_correct += model.forward(x).argmax(1).eq(y).sum();
-    }
-    at::Tensor adv = attacks::RunPgd(graphs, key, forward, x, y, per_example, o, gen);
-    at::NoGradGuard no_grad;
-    adv_correct += model.forward(adv).argmax(1).eq(y).sum();
-  }
-  return {100.0 * clean_correct.item<int64_t>() / std::max<int64_t>(n, 1),
-          100.0 * adv_correct.item<int64_t>() / std::max<int64_t>(n, 1)};
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
-}
-
-// OK if `path` is absent (a run from before config.textproto was written) or
-// holds `c` up to out_dir, threads, device, cuda_graphs, the dataset's folder
-// and the number of epochs (a run may be extended, or continue on another
-// device or machine); otherwise FailedPrecondition naming the differing
-// fields.
-absl::Status CheckResumable(const TrainConfig& c, const std::string& path) {
-  if (!PathExists(path)) return absl::OkStatus();
-  std::ifstream f(path);
-  std::stringstream text;
-  text << f.rdbuf();
-  TrainConfig before;
-  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &before)) {
-    return absl::DataLossError(absl::StrCat("cannot resume: ", path, " does not parse"));
-  }
-  TrainConfig now = c;
-  for (TrainConfig* x : {&before, &now}) {
-    x->clear_out_dir();
-    x->clear_threads();
-    x->clear_device();
-    x->clear_cuda_graphs();
-    x->mutable_dataset()->clear_data_dir();
-    x->mutable_optimizer()->clear_epochs();
-  }
-  google::protobuf::util::MessageDifferencer diff;
-  std::string report;
-  diff.ReportDifferencesToString(&report);
-  if (diff.Compare(before, now)) return absl::OkStatus();
-  absl::StrReplaceAll({{"\n", "; "}}, &report);
-  return absl::FailedPreconditionError(absl::StrCat(
-      "cannot resume: the run in ", c.out_dir(), " was started with a different configuration (",
-      path, " vs now: ", report, "); use a new --out_dir or the original settings"));
-}
-
-// Overwrites every rank's copy of `tensors` with rank 0's: floating tensors in
-// one broadcast of a flat buffer, others one by one.
-absl::Status BroadcastFromRankZero(Communicator& comm, const std::vector<at::Tensor>& tensors) {
-  std::vector<at::Tensor> floats, others;
-  for (const at::Tensor& t : tensors) {
-    (t.is_floating_point() ? floats : others).push_back(t);
-  }
-  if (!floats.empty()) {
-    std::vector<at::Tensor> parts;
-    for (const at::Tensor& t : floats) parts.push_back(t.detach().reshape(-1).to(at::kFloat));
-    std::vector<at::Tensor> flat{at::cat(parts)};
-    SPAT_RETURN_IF_ERROR(comm.Broadcast(flat));
-    int64_t offset = 0;
-    at::NoGradGuard no_grad;
-    for (const at::Tensor& t : floats) {
-      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
-      offset += t.numel();
-    }
-  }
-  for (const at::Tensor& t : others) {
-    std::vector<at::Tensor> one{t.contiguous()};
-    SPAT_RETURN_IF_ERROR(comm.Broadcast(one));
-    t.copy_(one[0]);
-  }
-  return absl::OkStatus();
-}
-
-// Rank 0's evaluation of the epoch, on every rank (rank 0 sends, the others
-// receive).
-absl::Status ShareEvalResult(Communicator& comm, EvalResult* ev) {
-  std::vector<at::Tensor> one{at::tensor({ev->clean, ev->adversarial}, at::kDouble)};
-  SPAT_RETURN_IF_ERROR(comm.Broadcast(one));
-  ev->clean = one[0][0].item<double>();
-  ev->adversarial = one[0][1].item<double>();
-  return absl::OkStatus();
-}
-
-// Replaces every parameter's gradient (a mean over this rank's `n_local`
-// examples) by the mean over the global batch, and *loss_sum (this rank's sum
-// of per-example losses) by the global sum; *n becomes the global count. One
-// all-reduce.
-absl::Status AverageGradients(Communicator& comm, models::Classifier& model, double* loss_sum,
-                              int64_t* n) {
-  std::vector<at::Tensor> params = model.parameters();
-  std::vector<at::Tensor> parts;
-  parts.reserve(params.size() + 1);
-  for (at::Tensor& p : params) {
-    const at::Tensor& g = p.grad();
-    parts.push_back(g.defined() && *n > 0 ? g.reshape(-1) * static_cast<double>(*n)
-                                          : at::zeros({p.numel()}, p.options()));
-  }
-  parts.push_back(at::tensor({static_cast<float>(*loss_sum), static_cast<float>(*n)})
-                      .to(params.front().device()));
-  at::Tensor flat = at::cat(parts);
-  SPAT_RETURN_IF_ERROR(comm.AllReduceSum(flat));
-  const int64_t total = static_cast<int64_t>(std::llround(flat[-1].item<double>()));
-  *loss_sum = flat[-2].item<double>();
-  *n = total;
-  int64_t offset = 0;
-  at::NoGradGuard no_grad;
-  for (at::Tensor& p : params) {
-    at::Tensor mean = flat.narrow(0, offset, p.numel()).view(p.sizes()) / static_cast<double>(total);
-    if (p.grad().defined()) {
-      p.mutable_grad().copy_(mean);
-    } else {
-      p.mutable_grad() = mean.clone();
-    }
-    offset += p.numel();
-  }
-  return absl::OkStatus();
 }
 
 // The model trained (and SEAT's ensemble beside it): NHWC conv weights when
@@ -235,15 +55,6 @@ absl::StatusOr<std::shared_ptr<models::Classifier>> CreateTrainingModel(
   SPAT_ASSIGN_OR_RETURN(std::shared_ptr<models::Classifier> model, models::CreateModel(spec));
   if (channels_last) models::ToChannelsLast(*model);
   return model;
-}
-
-bool CpuHasAvx512Bf16() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("flags", 0) == 0) return line.find("avx512_bf16") != std::string::npos;
-  }
-  return false;
 }
 
 // Who this process is in the run. The lead (rank 0) evaluates, logs and
@@ -286,6 +97,7 @@ struct Run {
   MethodContext ctx;
   c10::Device device = c10::Device(c10::kCPU);
   std::unique_ptr<attacks::PgdGraphs> graphs;  // ctx.graphs on CUDA
+  EvalPlan eval;  // the per-epoch evaluation (its seed is set per epoch)
 };
 
 MethodOptions MethodOptionsOf(const TrainConfig& c) {
@@ -350,141 +162,59 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, c10::Device de
       rc.rank == 0 ? attack_seed : data::MixSeed(attack_seed, rc.rank));
   run.graphs = std::make_unique<attacks::PgdGraphs>(c.cuda_graphs());
   if (device.is_cuda()) run.ctx.graphs = run.graphs.get();
+  SPAT_ASSIGN_OR_RETURN(run.eval, PlanEvaluation(c.eval_attack(), run.test.num_classes, c.seed(),
+                                                 device, c.cuda_graphs()));
   return absl::OkStatus();
 }
 
-// DIR/metrics.json as a proto (spat/metrics.proto), printed by protobuf.
-std::string MetricsJson(const TrainConfig& c, const TrainSummary& s, int world_size,
-                        c10::Device device) {
-  TrainMetrics m;
-  m.set_clean_accuracy(s.clean_accuracy);
-  m.set_pgd_accuracy(s.pgd_accuracy);
-  for (const EpochRecord& e : s.epochs) {
-    EpochMetrics* r = m.add_epochs();
-    r->set_epoch(e.epoch);
-    r->set_loss(e.loss);
-    r->set_clean(e.clean);
-    r->set_pgd(e.pgd);
-    r->set_img_per_s(e.img_per_s);
-    r->set_seconds(e.seconds);
-    r->set_lr(e.lr);
-  }
-  const AttackConfig& a = c.eval_attack();
-  m.set_eval_protocol(absl::StrFormat(
-      "%s-%d (%s loss, %s, eps %g, step %g, random start) on %s test images", a.name(),
-      a.num_steps(), a.loss(), a.norm(), a.epsilon(), a.step_size(),
-      c.dataset().test_subset() > 0 ? absl::StrCat("the first ", c.dataset().test_subset())
-                                    : std::string("all")));
-  m.set_world_size(world_size);
-  m.set_threads(c.threads());
-  m.set_device(device.str());
-  *m.mutable_config() = c;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  opts.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(m, &json, opts);
-  return json;
+// The run's state for --resume (RunDir::WriteResumeState).
+ResumeState SaveResumeState(Run& run, int epochs_done) {
+  ResumeState st;
+  st.epochs_done = epochs_done;
+  st.global_step = run.ctx.global_step;
+  st.model = models::GetStateDict(*run.model);
+  st.optimizer = run.opt->State();
+  st.method = run.method->SaveState();
+  st.rng_torch = at::detail::getDefaultCPUGenerator().get_state();
+  st.rng_attack = run.ctx.gen.get_state();
+  if (run.device.is_cuda()) st.rng_cuda = at::globalContext().defaultGenerator(run.device).get_state();
+  return st;
 }
 
-// The files of a run in DIR: config.textproto (what the run was started
-// with), checkpoint.pt (the evaluated model), train_state.pt (what --resume
-// needs) and metrics.json; each written atomically, the lead's alone.
-class RunFiles {
- public:
-  explicit RunFiles(const TrainConfig& c)
-      : c_(c),
-        config_(c.out_dir() + "/config.textproto"),
-        checkpoint_(c.out_dir() + "/checkpoint.pt"),
-        state_(c.out_dir() + "/train_state.pt"),
-        metrics_(c.out_dir() + "/metrics.json") {}
-
-  // --resume must not silently continue a run with other hyper-parameters.
-  absl::Status CheckResumable() const { return ::spat::CheckResumable(c_, config_); }
-
-  absl::Status WriteConfig() const {
-    std::string text;
-    google::protobuf::TextFormat::PrintToString(c_, &text);
-    return WriteFileAtomically(config_, text);
+// Puts `st` back into `run`; returns the first epoch still to train.
+absl::StatusOr<int> RestoreResumeState(const ResumeState& st, const std::string& file, Run& run) {
+  SPAT_RETURN_IF_ERROR(run.method->LoadState(st.method, file));
+  SPAT_RETURN_IF_ERROR(models::ApplyStateDict(st.model, *run.model, {}, file));
+  SPAT_RETURN_IF_ERROR(run.opt->LoadState(st.optimizer));
+  run.ctx.global_step = st.global_step;
+  if (st.rng_torch.defined()) {
+    at::Generator g = at::detail::getDefaultCPUGenerator();
+    g.set_state(st.rng_torch);
   }
-
-  // Restores model, optimizer, method state, RNG streams and the epochs so
-  // far from train_state.pt; returns the first epoch still to train.
-  absl::StatusOr<int> Restore(Run& run, TrainSummary* summary) const {
-    absl::StatusOr<models::StateDict> st = models::LoadStateDict(state_);
-    if (!st.ok()) {
-      return absl::Status(st.status().code(),
-                          absl::StrCat("cannot resume: ", st.status().message()));
-    }
-    int first_epoch = 0;
-    models::StateDict model_state, opt_state, method_state, epochs;
-    for (auto& [k, t] : *st) {
-      if (absl::StartsWith(k, "model.")) model_state.emplace_back(k.substr(6), t);
-      else if (absl::StartsWith(k, "momentum.")) opt_state.emplace_back(k, t);
-      else if (k == "meta.epoch") first_epoch = static_cast<int>(t.item<int64_t>());
-      else if (k == "meta.global_step") run.ctx.global_step = t.item<int64_t>();
-      else if (k == "rng.torch") { at::Generator g = at::detail::getDefaultCPUGenerator(); g.set_state(t); }
-      else if (k == "rng.attack") run.ctx.gen.set_state(t);
-      else if (k == "rng.cuda") {
-        // A CUDA run's dropout stream; a run resumed on the CPU has none.
-        if (run.device.is_cuda()) {
-          at::Generator g = at::globalContext().defaultGenerator(run.device);
-          g.set_state(t);
-        }
-      }
-      else if (absl::StartsWith(k, "epoch.")) epochs.emplace_back(k, t);
-      else if (absl::StartsWith(k, "method.")) method_state.emplace_back(k.substr(7), t);
-      else return absl::InvalidArgumentError(absl::StrCat(state_, ": unknown entry '", k, "'"));
-    }
-    SPAT_RETURN_IF_ERROR(run.method->LoadState(method_state, state_));
-    SPAT_RETURN_IF_ERROR(models::ApplyStateDict(model_state, *run.model, {}, state_));
-    SPAT_RETURN_IF_ERROR(run.opt->LoadState(opt_state));
-    for (const auto& [k, t] : epochs) {
-      // epoch.<i>: [loss, clean, pgd, img_per_s, seconds, lr]
-      at::Tensor v = t.to(at::kDouble);
-      summary->epochs.push_back({std::stoi(k.substr(6)), v[0].item<double>(),
-                                 v[1].item<double>(), v[2].item<double>(), v[3].item<double>(),
-                                 v[4].item<double>(), v[5].item<double>()});
-    }
-    std::sort(summary->epochs.begin(), summary->epochs.end(),
-              [](const EpochRecord& a, const EpochRecord& b) { return a.epoch < b.epoch; });
-    if (!summary->epochs.empty()) {
-      summary->clean_accuracy = summary->epochs.back().clean;
-      summary->pgd_accuracy = summary->epochs.back().pgd;
-    }
-    return first_epoch;
+  if (st.rng_attack.defined()) run.ctx.gen.set_state(st.rng_attack);
+  // A CUDA run's dropout stream; a run resumed on the CPU has none.
+  if (st.rng_cuda.defined() && run.device.is_cuda()) {
+    at::Generator g = at::globalContext().defaultGenerator(run.device);
+    g.set_state(st.rng_cuda);
   }
+  return st.epochs_done;
+}
 
-  // After epoch `epoch` (0-based): checkpoint, then resumable state, then
-  // metrics, so that a kill between two writes loses at most this epoch.
-  absl::Status Write(Run& run, const TrainSummary& summary, int epoch, int world) const {
-    SPAT_RETURN_IF_ERROR(models::SaveCheckpoint(run.method->EvalModel(*run.model), checkpoint_));
-    models::StateDict state;
-    for (auto& [k, t] : models::GetStateDict(*run.model)) state.emplace_back("model." + k, t);
-    for (auto& kv : run.opt->State()) state.push_back(kv);
-    for (auto& [k, t] : run.method->SaveState()) state.emplace_back("method." + k, t);
-    state.emplace_back("meta.epoch", at::tensor(static_cast<int64_t>(epoch + 1)));
-    state.emplace_back("meta.global_step", at::tensor(run.ctx.global_step));
-    state.emplace_back("rng.torch", at::detail::getDefaultCPUGenerator().get_state());
-    state.emplace_back("rng.attack", run.ctx.gen.get_state());
-    if (run.device.is_cuda()) {
-      at::Generator g = at::globalContext().defaultGenerator(run.device);
-      state.emplace_back("rng.cuda", g.get_state());
-    }
-    for (const EpochRecord& r : summary.epochs) {
-      state.emplace_back(absl::StrCat("epoch.", r.epoch),
-                         at::tensor({r.loss, r.clean, r.pgd, r.img_per_s, r.seconds, r.lr},
-                                    at::kDouble));
-    }
-    SPAT_RETURN_IF_ERROR(models::SaveStateDict(state, state_));
-    return WriteFileAtomically(metrics_, MetricsJson(c_, summary, world, run.device));
-  }
-
- private:
-  const TrainConfig& c_;
-  std::string config_, checkpoint_, state_, metrics_;
-};
+// After epoch `epoch` (0-based), the lead writes the run's files: checkpoint,
+// then metrics, then the resumable state (RunDir's order).
+absl::Status WriteEpoch(const TrainConfig& c, const RunDir& dir, Run& run,
+                        const TrainSummary& summary, int epoch, int world) {
+  SPAT_RETURN_IF_ERROR(
+      models::SaveCheckpoint(run.method->EvalModel(*run.model), dir.checkpoint_path()));
+  SPAT_RETURN_IF_ERROR(dir.WriteMetrics(
+      c, summary, world, run.device.str(),
+      absl::StrCat(run.eval.settings, "; on ",
+                   c.dataset().test_subset() > 0
+                       ? absl::StrCat("the first ", c.dataset().test_subset())
+                       : std::string("all"),
+                   " test images")));
+  return dir.WriteResumeState(SaveResumeState(run, epoch + 1));
+}
 
 // Every rank starts from rank 0's parameters and buffers.
 absl::Status StartFromRankZero(const RunContext& rc, Run& run) {
@@ -498,8 +228,9 @@ absl::Status StartFromRankZero(const RunContext& rc, Run& run) {
 // per epoch. Silent without a log (every rank but the lead).
 class ProgressReporter {
  public:
-  ProgressReporter(std::ostream* log, const TrainConfig& c)
-      : log_(log), c_(c), tty_(log == &std::cerr && ::isatty(2)) {}
+  ProgressReporter(std::ostream* log, const TrainConfig& c, std::string eval_label)
+      : log_(log), c_(c), label_(std::move(eval_label)),
+        tty_(log == &std::cerr && ::isatty(2)) {}
 
   void Header(const RunContext& rc, const Run& run) const {
     if (log_ == nullptr) return;
@@ -515,9 +246,9 @@ class ProgressReporter {
                      : "");
     if (c_.bf16()) {
       *log_ << "bf16: the inner attack's forward passes under bfloat16 autocast"
-            << (CpuHasAvx512Bf16() ? "\n"
-                                   : " (warning: this CPU lacks AVX512-BF16; expect it slower "
-                                     "than fp32)\n");
+            << (attacks::CpuHasNativeBf16() ? "\n"
+                                            : " (warning: this CPU lacks AVX512-BF16 and "
+                                              "AMX; expect it slower than fp32)\n");
     }
   }
 
@@ -545,15 +276,16 @@ class ProgressReporter {
   void EpochDone(const EpochRecord& r, double data_seconds) const {
     if (log_ == nullptr) return;
     *log_ << absl::StrFormat(
-        "\r  epoch %d: loss %.4f  clean %.2f%%  %s-%d %.2f%%  (%.1f s, %.0f img/s, "
+        "\r  epoch %d: loss %.4f  clean %.2f%%  %s %.2f%%  (%.1f s, %.0f img/s, "
         "data loading %.1f%%)\n",
-        r.epoch, r.loss, r.clean, c_.eval_attack().name(), c_.eval_attack().num_steps(), r.pgd,
+        r.epoch, r.loss, r.clean, label_, r.pgd,
         r.seconds, r.img_per_s, 100 * data_seconds / std::max(r.seconds, 1e-9));
   }
 
  private:
   std::ostream* log_;
   const TrainConfig& c_;
+  std::string label_;  // the evaluation attack, e.g. "pgd-20"
   bool tty_;
   std::unique_ptr<ProgressLine> line_;
   Clock::time_point start_;
@@ -615,7 +347,7 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
     }
     double batch_loss_sum = lv * n;
     if (rc.comm != nullptr) {
-      SPAT_RETURN_IF_ERROR(AverageGradients(*rc.comm, *run.model, &batch_loss_sum, &n));
+      SPAT_RETURN_IF_ERROR(AverageGradients(*rc.comm, run.model->parameters(), &batch_loss_sum, &n));
     }
     run.opt->Step();
     ++run.ctx.global_step;
@@ -629,12 +361,23 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
 }
 
 // The lead evaluates the epoch's model (SEAT: its ensemble); the other ranks
-// get its result from ShareEvalResult.
+// get its result from ShareEvaluation.
 EvalResult EvaluateEpoch(const TrainConfig& c, const RunContext& rc, Run& run, int epoch) {
   if (!rc.lead()) return {};
-  return EvaluateRobustness(run.method->EvalModel(*run.model), run.test, c.eval_attack(),
-                            std::max(c.optimizer().batch_size(), 256), c.seed() + 1000 + epoch,
-                            run.device, run.ctx.graphs);
+  run.eval.options.seed = c.seed() + 1000 + epoch;
+  return Evaluate(run.method->EvalModel(*run.model), run.test, run.eval);
+}
+
+// Every rank takes the lead's evaluation of the epoch (after the lead wrote
+// DIR/*).
+absl::Status ShareEvaluation(const RunContext& rc, TrainSummary* summary) {
+  if (rc.comm == nullptr) return absl::OkStatus();
+  EpochRecord& r = summary->epochs.back();
+  std::vector<double> v = {r.clean, r.pgd};
+  SPAT_RETURN_IF_ERROR(BroadcastValues(*rc.comm, &v));
+  r.clean = summary->clean_accuracy = v[0];
+  r.pgd = summary->pgd_accuracy = v[1];
+  return absl::OkStatus();
 }
 
 void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const EvalResult& ev,
@@ -680,32 +423,27 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   Run run;
   SPAT_RETURN_IF_ERROR(BuildRun(c, rc, device, run));
 
-  const RunFiles files(c);
-  if (resume) SPAT_RETURN_IF_ERROR(files.CheckResumable());
-  if (rc.lead()) SPAT_RETURN_IF_ERROR(files.WriteConfig());
+  const RunDir dir(c.out_dir());
+  if (resume) SPAT_RETURN_IF_ERROR(dir.CheckResumable(c));
+  if (rc.lead()) SPAT_RETURN_IF_ERROR(dir.WriteConfig(c));
   TrainSummary summary;
   int first_epoch = 0;
   if (resume) {
-    SPAT_ASSIGN_OR_RETURN(first_epoch, files.Restore(run, &summary));
+    SPAT_ASSIGN_OR_RETURN(const ResumeState st, dir.ReadResumeState(&summary));
+    SPAT_ASSIGN_OR_RETURN(first_epoch, RestoreResumeState(st, dir.state_path(), run));
     if (rc.log) *rc.log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
   }
   SPAT_RETURN_IF_ERROR(StartFromRankZero(rc, run));
 
-  ProgressReporter progress(rc.log, c);
+  ProgressReporter progress(rc.log, c, run.eval.label);
   progress.Header(rc, run);
   for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
     SPAT_ASSIGN_OR_RETURN(EpochStats stats, TrainEpoch(c, rc, run, epoch, progress));
     progress.Evaluating();
-    EvalResult ev = EvaluateEpoch(c, rc, run, epoch);
-    AddEpoch(c, epoch, stats, ev, &summary);
+    AddEpoch(c, epoch, stats, EvaluateEpoch(c, rc, run, epoch), &summary);
     progress.EpochDone(summary.epochs.back(), stats.data_seconds);
-    if (rc.lead()) SPAT_RETURN_IF_ERROR(files.Write(run, summary, epoch, rc.world));
-    if (rc.comm != nullptr) {
-      // Rank 0 wrote DIR/* first; then every rank takes its evaluation.
-      SPAT_RETURN_IF_ERROR(ShareEvalResult(*rc.comm, &ev));
-      summary.epochs.back().clean = summary.clean_accuracy = ev.clean;
-      summary.epochs.back().pgd = summary.pgd_accuracy = ev.adversarial;
-    }
+    if (rc.lead()) SPAT_RETURN_IF_ERROR(WriteEpoch(c, dir, run, summary, epoch, rc.world));
+    SPAT_RETURN_IF_ERROR(ShareEvaluation(rc, &summary));
   }
   if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*run.model);
   return summary;

@@ -157,11 +157,11 @@ for model in small_cnn resnet18; do
   for round in 1 2; do
     o=$("$build_dir/train_throughput" --device="$device" --model="$model" --method=spat \
           --batch_size="$batch" --num_steps="$steps" --iters="$iters" --threads="$threads" 2>>"$log" |
-        grep -o '"img_per_s": [0-9.]*' | grep -o '[0-9.]*$')
+        grep -o '"img_per_s": *[0-9.]*' | grep -o '[0-9.]*$')
     if [[ -n $python ]]; then
       e=$("$python" tools/eager_reference.py --device "$device" --model "$model" --batch "$batch" \
             --steps "$steps" --iters "$iters" --threads "$threads" 2>>"$log" |
-          grep -o '"img_per_s": [0-9.]*' | grep -o '[0-9.]*$')
+          grep -o '"img_per_s": *[0-9.]*' | grep -o '[0-9.]*$')
     else
       e=""
     fi

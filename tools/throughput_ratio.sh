@@ -29,7 +29,7 @@ if ! /usr/bin/python3 -c 'import torch' 2> /dev/null; then
 fi
 bazel build //benchmarks:train_throughput 2> /dev/null
 ours=bazel-bin/benchmarks/train_throughput
-field() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+field() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for r in $(seq 1 "$rounds"); do
   e=$(/usr/bin/python3 tools/eager_reference.py --model "$model" --batch 128 --steps 10 \

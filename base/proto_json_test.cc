@@ -1,0 +1,37 @@
+#include "base/proto_json.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "gtest/gtest.h"
+
+namespace spat {
+namespace {
+
+TEST(ProtoJson, PrintsFieldsIndentedAndEscapesStrings) {
+  google::protobuf::Struct s;
+  (*s.mutable_fields())["pgd20"].set_number_value(48.25);
+  (*s.mutable_fields())["note"].set_string_value("a \"quoted\" \\ word");
+  const std::string json = ToJson(s);
+  EXPECT_NE(json.find("\"pgd20\": 48.25"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("a \"quoted\" \\ word")"), std::string::npos) << json;
+  EXPECT_NE(json.find('\n'), std::string::npos);
+}
+
+TEST(ProtoJson, StructValues) {
+  google::protobuf::Struct s;
+  const int64_t m[] = {1, 2, 3, 4, 5, 6};
+  (*s.mutable_fields())["m"] = JsonMatrix(m, 2, 3);
+  (*s.mutable_fields())["l"] = JsonList({0.5, 2});
+  (*s.mutable_fields())["t"] = JsonText("x");
+  (*s.mutable_fields())["n"] = JsonNumber(7);
+  const std::string json = ToJsonLine(s);  // keys in any order
+  for (const char* part : {R"("l":[0.5,2])", R"("m":[[1,2,3],[4,5,6]])", R"("n":7)",
+                           R"("t":"x")"}) {
+    EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
+  }
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spat
