@@ -42,8 +42,8 @@ absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
                                           variants.size(), v.row);
     }
     SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(CellName(v), c));
-    table.Add(v.row, "Clean", Clean(runs), Seconds(runs));
-    table.Add(v.row, "PGD-20", Pgd(runs), Seconds(runs));
+    table.Add(v.row, "Clean", Clean(runs), Seconds(runs), &runs);
+    table.Add(v.row, "PGD-20", Pgd(runs), Seconds(runs), &runs);
   }
   return table;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -51,6 +52,31 @@ Claim Missing(std::string statement, std::string source, std::string test,
   return c;
 }
 
+// A claim on cells whose training did not converge is not judged: its
+// outcome would be about the optimizer's progress, not the method.
+std::optional<Claim> NotJudged(const std::string& statement, const std::string& source,
+                               const std::string& test,
+                               const std::vector<const ResultCell*>& cells) {
+  std::vector<std::string> open;
+  for (const ResultCell* c : cells) {
+    if (c->has_converged() && !c->converged()) {
+      open.push_back(absl::StrFormat(
+          "'%s' / %s (last epoch moved clean %+.2f, PGD-20 %+.2f)", c->row(), c->column(),
+          c->last_epoch_change_clean(), c->last_epoch_change_pgd()));
+    }
+  }
+  if (open.empty()) return std::nullopt;
+  Claim c;
+  c.statement = statement;
+  c.source = source;
+  c.test = test;
+  c.outcome = Outcome::kNotJudged;
+  c.evidence = absl::StrCat("not judged: cell", open.size() > 1 ? "s " : " ",
+                            absl::StrJoin(open, ", "), open.size() > 1 ? " have" : " has",
+                            " not converged");
+  return c;
+}
+
 // mean(row_a) > mean(row_b) + margin in `column`.
 Claim Greater(const TableResult& t, std::string statement, std::string source,
               const std::string& row_a, const std::string& row_b, const std::string& column,
@@ -61,6 +87,7 @@ Claim Greater(const TableResult& t, std::string statement, std::string source,
     return Missing(std::move(statement), std::move(source), kWelch, a == nullptr ? row_a : row_b,
                    column);
   }
+  if (std::optional<Claim> n = NotJudged(statement, source, kWelch, {a, b})) return *n;
   const TestResult test = WelchTest(Runs(*a), Runs(*b), margin);
   std::string evidence = absl::StrFormat("%s: %s %s vs %s %s", column, row_a, MeanSd(Runs(*a)),
                                          row_b, MeanSd(Runs(*b)));
@@ -76,12 +103,14 @@ Claim Trend(const TableResult& t, std::string statement, std::string source,
             const std::string& param, const std::string& column, bool increasing) {
   std::vector<double> x, y;
   std::vector<std::string> means;
+  std::vector<const ResultCell*> cells;
   for (const std::string& row : t.rows()) {
     if (row.rfind(param + "=", 0) != 0) continue;
     const ResultCell* c = Find(t, row, column);
     if (c == nullptr) {
       return Missing(std::move(statement), std::move(source), "Spearman", row, column);
     }
+    cells.push_back(c);
     const double value = std::strtod(row.c_str() + param.size() + 1, nullptr);
     for (double v : Runs(*c)) {
       x.push_back(value);
@@ -89,6 +118,7 @@ Claim Trend(const TableResult& t, std::string statement, std::string source,
     }
     means.push_back(absl::StrFormat("%s %s", row, MeanSd(Runs(*c))));
   }
+  if (std::optional<Claim> n = NotJudged(statement, source, "Spearman", cells)) return *n;
   TestResult test = SpearmanTest(x, y);
   if (!increasing) std::swap(test.p_greater, test.p_less);
   std::string evidence = absl::StrCat(column, ": ", absl::StrJoin(means, ", "));
@@ -116,6 +146,13 @@ Claim AboveAll(const TableResult& t, std::string statement, std::string source,
   c.statement = std::move(statement);
   c.source = std::move(source);
   c.test = test_name;
+  std::vector<const ResultCell*> cells = {a};
+  for (const std::string& b : baselines) {
+    const ResultCell* cb = Find(t, b, column);
+    if (cb == nullptr) return Missing(c.statement, c.source, test_name, b, column);
+    cells.push_back(cb);
+  }
+  if (std::optional<Claim> n = NotJudged(c.statement, c.source, test_name, cells)) return *n;
   std::vector<std::string> parts = {absl::StrFormat("%s: %s %s", column, row, MeanSd(Runs(*a)))};
   bool all_hold = true, any_contradicted = false, all_valid = true;
   double worst_p = 0;
@@ -322,7 +359,10 @@ std::vector<Claim> HcpClaims(const std::vector<double>& natural_share_percent,
 
 std::string ClaimNote(const Claim& c) {
   return absl::StrCat("claim ", OutcomeName(c.outcome),
-                      c.outcome == Outcome::kInconclusive && c.p >= 1 ? "" : absl::StrCat(" (", P(c.p), ")"),
+                      (c.outcome == Outcome::kInconclusive && c.p >= 1) ||
+                              c.outcome == Outcome::kNotJudged
+                          ? ""
+                          : absl::StrCat(" (", P(c.p), ")"),
                       ": ", c.statement, ". ", c.evidence, ". [", c.test, "; ", c.source, "]");
 }
 

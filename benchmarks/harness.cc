@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -94,9 +95,37 @@ Table::Table(const PaperTable& paper, Preset preset, std::string protocol) {
   for (const Cell& c : paper.cells()) paper_[{c.row(), c.column()}] = c.value();
 }
 
+namespace {
+
+// The runs' curves, and whether their last epoch still moved the means.
+void SetConvergence(const std::vector<CellResult>& trained, ResultCell* c) {
+  double d_clean = 0, d_pgd = 0;
+  bool comparable = !trained.empty();
+  for (const CellResult& r : trained) {
+    RunCurve* curve = c->add_curves();
+    for (double v : r.clean_curve) curve->add_clean(v);
+    for (double v : r.pgd_curve) curve->add_pgd(v);
+    const size_t n = std::min(r.clean_curve.size(), r.pgd_curve.size());
+    if (n < 2) {
+      comparable = false;
+      continue;
+    }
+    d_clean += (r.clean_curve[n - 1] - r.clean_curve[n - 2]) / trained.size();
+    d_pgd += (r.pgd_curve[n - 1] - r.pgd_curve[n - 2]) / trained.size();
+  }
+  c->set_last_epoch_change_clean(d_clean);
+  c->set_last_epoch_change_pgd(d_pgd);
+  c->set_converged(comparable && std::abs(d_clean) <= kConvergedWithin &&
+                   std::abs(d_pgd) <= kConvergedWithin);
+}
+
+}  // namespace
+
 void Table::Add(const std::string& row, const std::string& column,
-                const std::vector<double>& runs, double seconds) {
+                const std::vector<double>& runs, double seconds,
+                const std::vector<CellResult>* trained) {
   ResultCell* c = result_.add_cells();
+  if (trained != nullptr) SetConvergence(*trained, c);
   c->set_row(row);
   c->set_column(column);
   const Summary s = Summarize(runs);
@@ -142,7 +171,10 @@ std::string Table::Markdown() const {
       if (cell->runs_size() != result_.seeds()) absl::StrAppend(&ours, " (n=", cell->runs_size(), ")");
       line.push_back(absl::StrCat("**", ours, "**",
                                   cell->has_paper() ? absl::StrCat(" (", Fmt(cell->paper()), ")")
-                                                    : std::string(" (—)")));
+                                                    : std::string(" (—)"),
+                                  cell->has_converged() && !cell->converged()
+                                      ? " *not converged*"
+                                      : ""));
     }
     if (any) absl::StrAppend(&md, "| ", absl::StrJoin(line, " | "), " |\n");
   }
@@ -153,21 +185,35 @@ std::string Table::Markdown() const {
                     "\nOur numbers come from a reduced protocol, so they are not expected to "
                     "match the paper's; compare orderings and trends, not values.\n");
   }
+  int open = 0;
+  for (const ResultCell& c : result_.cells()) open += c.has_converged() && !c.converged();
+  if (open > 0) {
+    absl::StrAppend(&md, absl::StrFormat(
+        "\n**Not converged**: %d cell(s) marked *not converged* come from training whose last "
+        "epoch still moved the mean clean or PGD-20 accuracy by more than %.0f point (or that "
+        "ran one epoch); they describe the optimizer's progress, not the method, and the "
+        "claims on them are not judged.\n",
+        open, kConvergedWithin));
+  }
   for (const auto& n : result_.notes()) absl::StrAppend(&md, "\n- ", n);
   if (result_.notes_size() > 0) absl::StrAppend(&md, "\n");
   if (result_.claims_size() > 0) {
-    int counts[3] = {0, 0, 0};
+    int counts[4] = {0, 0, 0, 0};
     for (const ClaimResult& c : result_.claims()) {
-      ++counts[c.outcome() == "holds" ? 0 : c.outcome() == "contradicted" ? 1 : 2];
+      ++counts[c.outcome() == "holds"          ? 0
+               : c.outcome() == "contradicted" ? 1
+               : c.outcome() == "not judged"   ? 3
+                                               : 2];
     }
     absl::StrAppend(&md, absl::StrFormat(
         "\n## The paper's claims, tested on our runs\n\n%d hold, %d contradicted, %d "
-        "inconclusive (one-sided tests at alpha 0.05 over each cell's runs; contradicted = "
-        "significant in the other direction).\n\n",
-        counts[0], counts[1], counts[2]));
+        "inconclusive, %d not judged (one-sided tests at alpha 0.05 over each cell's runs; "
+        "contradicted = significant in the other direction; not judged = a cell compared did "
+        "not converge).\n\n",
+        counts[0], counts[1], counts[2], counts[3]));
     for (const ClaimResult& c : result_.claims()) {
       absl::StrAppend(&md, "- **", c.outcome(), "**",
-                      c.outcome() == "inconclusive" && c.p() >= 1
+                      (c.outcome() == "inconclusive" && c.p() >= 1) || c.outcome() == "not judged"
                           ? std::string()
                           : absl::StrFormat(" (p = %.4f)", c.p()),
                       ": ", c.statement(), ". ", c.evidence(), ". *", c.test(), "; ", c.source(),
@@ -197,6 +243,17 @@ absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
   }
   return absl::NotFoundError(absl::StrCat(options_.paper_tables, " has no table '", id, "'"));
 }
+
+namespace {
+
+void SetCurves(const TrainSummary& s, CellResult* r) {
+  for (const EpochRecord& e : s.epochs) {
+    r->clean_curve.push_back(e.clean);
+    r->pgd_curve.push_back(e.pgd);
+  }
+}
+
+}  // namespace
 
 absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
   const size_t slash = text.find('/');
@@ -256,6 +313,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
     r.clean = done->clean_accuracy;
     r.pgd = done->pgd_accuracy;
     r.seconds = done->seconds();
+    SetCurves(*done, &r);
     r.reused = true;
     if (options_.log) {
       *options_.log << absl::StrFormat("[%s] finished earlier: clean %.2f%%, pgd %.2f%%\n",
@@ -275,6 +333,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
   r.clean = s.clean_accuracy;
   r.pgd = s.pgd_accuracy;
   r.seconds = s.seconds();
+  SetCurves(s, &r);
   return r;
 }
 

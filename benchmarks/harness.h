@@ -48,7 +48,15 @@ struct CellResult {
   // --shard: another shard trains this cell; nothing else is set.
   bool skipped = false;
   std::string checkpoint;  // path of the trained model
+  // Its learning curve: per-epoch clean and PGD-20 test accuracy (percent).
+  std::vector<double> clean_curve;
+  std::vector<double> pgd_curve;
 };
+
+// A cell's training has converged when its last epoch moved neither the mean
+// clean nor the mean PGD-20 accuracy over its runs by more than this many
+// points. A single epoch has nothing to compare with: not converged.
+inline constexpr double kConvergedWithin = 1.0;
 
 // A table under construction: our numbers, with the paper's looked up by
 // (row, column) from benchmarks/data/paper_tables.textproto.
@@ -56,9 +64,12 @@ class Table {
  public:
   Table(const PaperTable& paper, Preset preset, std::string protocol);
 
-  // One value per run (seed); the cell shows their mean ± sd.
+  // One value per run (seed); the cell shows their mean ± sd. `trained`: the
+  // runs behind the values; their curves are kept and decide whether the
+  // cell is converged (a cell that is not is marked in the Markdown, and the
+  // claims on it are not judged).
   void Add(const std::string& row, const std::string& column, const std::vector<double>& runs,
-           double seconds = 0);
+           double seconds = 0, const std::vector<CellResult>* trained = nullptr);
   void Note(const std::string& note) { result_.add_notes(note); }
   // Records the claims; the Markdown lists them with their outcomes. A
   // contradicted claim is reported, not an error.

@@ -93,6 +93,49 @@ TEST(Harness, CellsShowMeanAndSdOverTheRunsAndTheClaimsTheirOutcome) {
   EXPECT_EQ(t.result().claims(0).outcome(), "holds");
 }
 
+// A cell whose training still moved in its last epoch is marked, keeps its
+// runs' curves, and the claims on it are not judged.
+TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
+  PaperTable paper;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(id: "t" title: "T" rows: "SPAT" rows: "TRADES" columns: "PGD-20")pb", &paper);
+  Table t(paper, Preset::kCpu, "our protocol");
+  auto run = [](double clean_before, double clean, double pgd_before, double pgd) {
+    CellResult r;
+    r.clean = clean;
+    r.pgd = pgd;
+    r.clean_curve = {clean_before, clean};
+    r.pgd_curve = {pgd_before, pgd};
+    return r;
+  };
+  const std::vector<CellResult> flat = {run(90, 90.5, 40, 40.2), run(91, 90.8, 41, 41.5)};
+  const std::vector<CellResult> moving = {run(80, 85, 20, 30), run(81, 84, 22, 29)};
+  t.Add("SPAT", "PGD-20", Pgd(flat), 0, &flat);
+  t.Add("TRADES", "PGD-20", Pgd(moving), 0, &moving);
+  ASSERT_EQ(t.result().cells(0).curves_size(), 2);
+  EXPECT_EQ(t.result().cells(0).curves(1).pgd(1), 41.5);
+  EXPECT_TRUE(t.result().cells(0).converged());
+  EXPECT_FALSE(t.result().cells(1).converged());
+  EXPECT_NEAR(t.result().cells(1).last_epoch_change_pgd(), 8.5, 1e-9);
+  const std::vector<Claim> claims = WhiteBoxClaims(t.result(), /*cifar=*/false);
+  ASSERT_FALSE(claims.empty());
+  t.AddClaims(claims);
+  const std::string md = t.Markdown();
+  EXPECT_NE(md.find("*not converged*"), std::string::npos) << md;
+  EXPECT_NE(md.find("**Not converged**: 1 cell(s)"), std::string::npos) << md;
+  EXPECT_NE(md.find("- **not judged**"), std::string::npos) << md;
+  EXPECT_NE(md.find("'TRADES' / PGD-20 (last epoch moved clean +4.00, PGD-20 +8.50)"),
+            std::string::npos)
+      << md;
+  // One epoch has nothing to compare with: not converged.
+  const std::vector<CellResult> one = {run(50, 50, 10, 10)};
+  std::vector<CellResult> single = one;
+  single[0].clean_curve = {50};
+  single[0].pgd_curve = {10};
+  t.Add("SPAT", "Clean", Clean(single), 0, &single);
+  EXPECT_FALSE(t.result().cells(2).converged());
+}
+
 TEST(Harness, PresetNames) {
   EXPECT_EQ(*ParsePreset("smoke"), Preset::kSmoke);
   EXPECT_EQ(PresetName(*ParsePreset("paper")), "paper");

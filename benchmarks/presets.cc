@@ -2,8 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "data/dataset.h"
 
 namespace spat::benchmarks {
@@ -68,6 +72,26 @@ absl::StatusOr<TrainConfig> AblationBase(Preset preset) {
   return c;
 }
 
+namespace {
+
+std::string DescribeSchedule(const OptimizerConfig& o) {
+  switch (o.lr_schedule()) {
+    case OptimizerConfig::COSINE:
+      return absl::StrFormat("cosine schedule from lr %g", o.lr());
+    case OptimizerConfig::ONE_CYCLE:
+      return absl::StrFormat("one-cycle schedule, peak lr %g after %g of the steps", o.lr(),
+                             o.warmup_fraction());
+    default: {
+      std::vector<std::string> at;
+      for (double f : o.lr_milestones()) at.push_back(absl::StrFormat("%g", f));
+      return absl::StrFormat("lr %g, x%g at %s of the epochs", o.lr(), o.lr_gamma(),
+                             at.empty() ? "0.75, 0.9" : absl::StrJoin(at, ", "));
+    }
+  }
+}
+
+}  // namespace
+
 std::string DescribeProtocol(const TrainConfig& c) {
   const auto& d = c.dataset();
   const auto& o = c.optimizer();
@@ -75,13 +99,15 @@ std::string DescribeProtocol(const TrainConfig& c) {
   const auto& e = c.eval_attack();
   const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
   return absl::StrFormat(
-      "%s, %s, %s train / %s test images, %d epoch(s) SGD (lr %g, momentum 0.9, wd %g, "
+      "%s, %s (%s init), %s train / %s test images, %d epoch(s) SGD (%s, momentum 0.9, wd %g, "
       "batch %d); training PGD-%d, eps %.4g, step %.4g; per-epoch check PGD-%d (CE, random start), "
       "eps %.4g, step %.4g; base seed %d",
       d.name(), c.model().name(),
+      c.model().init() == ModelConfig::TORCH_DEFAULT ? "PyTorch default" : "reference",
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
       d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),
-      o.lr(), o.weight_decay(), o.batch_size(), a.num_steps(), a.epsilon(), a.step_size(),
+      DescribeSchedule(o), o.weight_decay(), o.batch_size(), a.num_steps(), a.epsilon(),
+      a.step_size(),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed());
 }

@@ -233,7 +233,8 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     for (const Column& col : columns) {
       for (const bool transfer : {false, true}) {
         (transfer ? black : white)
-            .Add(row, col.label, acc.acc[{col.label, transfer}], acc.seconds[{col.label, transfer}]);
+            .Add(row, col.label, acc.acc[{col.label, transfer}],
+                 acc.seconds[{col.label, transfer}], &runs);
       }
     }
   }

@@ -32,8 +32,13 @@ for id in "$@"; do
     grep -q '"runs"' "$out/$id.json" || { echo "FAILED: $id.json keeps no runs"; exit 1; }
     grep -q "The paper's claims, tested on our runs" "$out/$id.md" || {
       echo "FAILED: $id.md has no claims section"; exit 1; }
-    grep -qE '^- \*\*(holds|contradicted|inconclusive)\*\*' "$out/$id.md" || {
+    grep -qE '^- \*\*(holds|contradicted|inconclusive|not judged)\*\*' "$out/$id.md" || {
       echo "FAILED: $id.md lists no claim outcome"; exit 1; }
+    # The smoke preset trains one epoch: no cell has converged, so its claims
+    # are not judged, and the curves are in the JSON.
+    grep -q '\*not converged\*' "$out/$id.md" || { echo "FAILED: $id.md marks no cell not converged"; exit 1; }
+    grep -qE '^- \*\*not judged\*\*' "$out/$id.md" || { echo "FAILED: $id.md judges claims on unconverged cells"; exit 1; }
+    grep -q '"curves"' "$out/$id.json" || { echo "FAILED: $id.json keeps no curves"; exit 1; }
   fi
 done
 if [[ $rerun -eq 1 ]]; then

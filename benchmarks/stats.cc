@@ -154,6 +154,7 @@ std::string OutcomeName(Outcome o) {
     case Outcome::kHolds: return "holds";
     case Outcome::kContradicted: return "contradicted";
     case Outcome::kInconclusive: return "inconclusive";
+    case Outcome::kNotJudged: return "not judged";
   }
   return "inconclusive";
 }

@@ -49,11 +49,13 @@ TestResult OneSampleTest(const std::vector<double>& a, double mu);
 // p from t = rho sqrt((n-2)/(1-rho^2)) with n-2 degrees of freedom.
 TestResult SpearmanTest(const std::vector<double>& x, const std::vector<double>& y);
 
-enum class Outcome { kHolds, kContradicted, kInconclusive };
+// kNotJudged: a cell the claim compares did not converge (harness.h).
+enum class Outcome { kHolds, kContradicted, kInconclusive, kNotJudged };
 
 // holds: p_greater < alpha; contradicted: p_less < alpha; else inconclusive.
 Outcome Decide(const TestResult& t, double alpha = 0.05);
-std::string OutcomeName(Outcome o);  // "holds", "contradicted", "inconclusive"
+// "holds", "contradicted", "inconclusive", "not judged"
+std::string OutcomeName(Outcome o);
 
 }  // namespace spat::benchmarks
 

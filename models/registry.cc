@@ -35,9 +35,10 @@ absl::StatusOr<std::shared_ptr<Classifier>> CreateModel(const ModelSpec& spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "small_cnn needs images of at least 16x16, got ", spec.image_size));
     }
-    return std::shared_ptr<Classifier>(SmallCNN(SmallCnnOptions{
-        spec.in_channels, spec.image_size, spec.num_classes, 0.5, spec.head})
-                                           .ptr());
+    return std::shared_ptr<Classifier>(
+        SmallCNN(SmallCnnOptions{spec.in_channels, spec.image_size, spec.num_classes, 0.5,
+                                 spec.head, spec.init == InitScheme::kReference})
+            .ptr());
   }
   if (spec.name == "lenet5") {
     if (spec.image_size != 28 && spec.image_size != 32) {
@@ -54,6 +55,7 @@ absl::StatusOr<std::shared_ptr<Classifier>> CreateModel(const ModelSpec& spec) {
     o.in_channels = spec.in_channels;
     o.num_classes = spec.num_classes;
     o.head = spec.head;
+    o.reference_init = spec.init == InitScheme::kReference;
     return std::shared_ptr<Classifier>(WideResNet(o).ptr());
   }
   ResNetOptions o;

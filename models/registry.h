@@ -15,12 +15,21 @@
 
 namespace spat::models {
 
+// How the layers start. kReference: the reference scripts' initialization
+// where they have one (SmallCNN: Kaiming-normal convolutions, zero biases, a
+// zero linear output layer, as TRADES/MART/SPAT; WideResNet: normal(0,
+// sqrt(2/fan_out)) convolutions, zero head bias); kTorchDefault: PyTorch's
+// layer defaults (Kaiming-uniform, a = sqrt(5)). LeNet-5 and the ResNets have
+// only PyTorch's defaults: both are the same there.
+enum class InitScheme { kReference, kTorchDefault };
+
 struct ModelSpec {
   std::string name;
   int64_t num_classes = 10;
   int64_t in_channels = 1;
   int64_t image_size = 28;
   HeadOptions head = {};
+  InitScheme init = InitScheme::kReference;
 };
 
 // The names CreateModel accepts.

@@ -74,5 +74,40 @@ TEST(Registry, RejectsNonsenseSpecs) {
   EXPECT_FALSE(CreateModel(nce).ok());
 }
 
+// The init option: SmallCNN's reference init (Kaiming-normal convolutions,
+// zero biases and output layer) or PyTorch's defaults; LeNet-5 has only the
+// latter, so both give the same weights.
+TEST(Registry, InitSchemeSelectsTheLayersStart) {
+  auto weights = [](const std::string& name, InitScheme init) {
+    torch::manual_seed(3);
+    ModelSpec spec{name, 10, 1, 28, {}, init};
+    std::shared_ptr<Classifier> m = *CreateModel(spec);
+    std::vector<at::Tensor> p;
+    for (const at::Tensor& t : m->parameters()) p.push_back(t.detach().flatten());
+    return torch::cat(p);
+  };
+  const at::Tensor ref = weights("small_cnn", InitScheme::kReference);
+  const at::Tensor def = weights("small_cnn", InitScheme::kTorchDefault);
+  EXPECT_FALSE(torch::allclose(ref, def));
+  std::shared_ptr<Classifier> m = *CreateModel({"small_cnn", 10, 1, 28, {}, InitScheme::kReference});
+  for (const auto& item : m->named_parameters()) {
+    const std::string& name = item.key();
+    if (name.find("bias") != std::string::npos && name.find("conv") != std::string::npos) {
+      EXPECT_EQ(item.value().abs().max().item().toFloat(), 0.0f) << name;
+    }
+  }
+  std::shared_ptr<Classifier> d =
+      *CreateModel({"small_cnn", 10, 1, 28, {}, InitScheme::kTorchDefault});
+  for (const auto& item : d->named_parameters()) {
+    const std::string& name = item.key();
+    if (name.find("bias") != std::string::npos) {
+      EXPECT_GT(item.value().abs().max().item().toFloat(), 0.0f)
+          << name << " keeps PyTorch's uniform bias";
+    }
+  }
+  EXPECT_TRUE(torch::equal(weights("lenet5", InitScheme::kReference),
+                           weights("lenet5", InitScheme::kTorchDefault)));
+}
+
 }  // namespace
 }  // namespace spat::models

@@ -32,6 +32,7 @@ SmallCNNImpl::SmallCNNImpl(const SmallCnnOptions& options)
 
   // The reference initialization: Kaiming-normal convolutions with zero
   // bias, and a zero linear output layer.
+  if (!options.reference_init) return;
   torch::NoGradGuard no_grad;
   for (auto* c : {&conv1_, &conv2_, &conv3_, &conv4_}) {
     torch::nn::init::kaiming_normal_((*c)->weight);

@@ -25,6 +25,7 @@ struct SmallCnnOptions {
   int64_t num_classes = 10;
   double dropout = 0.5;
   HeadOptions head = {};
+  bool reference_init = true;  // false: PyTorch's layer defaults
 };
 
 class SmallCNNImpl : public Classifier {

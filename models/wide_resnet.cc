@@ -67,6 +67,7 @@ WideResNetImpl::WideResNetImpl(const WideResNetOptions& options)
                         ClassHead(widths[3], options.num_classes, options.head));
 
   // The reference initialization.
+  if (!options.reference_init) return;
   torch::NoGradGuard no_grad;
   for (auto& m : modules(/*include_self=*/false)) {
     if (auto* conv = m->as<torch::nn::Conv2d>()) {

@@ -30,6 +30,7 @@ struct WideResNetOptions {
   int64_t in_channels = 3;
   int64_t num_classes = 10;
   HeadOptions head = {};
+  bool reference_init = true;  // false: PyTorch's layer defaults
 };
 
 class WideBasicBlockImpl : public torch::nn::Module {

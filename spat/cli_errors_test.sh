@@ -114,6 +114,15 @@ expect train_attack_fab 2 "train_attack.name: unknown value 'fab'" -- --config="
 printf 'method { name: "madry" }\ntrain_attack { loss: "kl" }\n' > "$tmp/train_kl.textproto"
 expect train_attack_loss 2 "train_attack.loss: 'kl' is not used" -- --config="$tmp/train_kl.textproto" \
   --out_dir="$tmp/r27"
+# The recipe options: schedules and init, recorded in config.textproto.
+expect one_cycle 0 "training small_cnn" -- "${tiny[@]}" --data_dir="$good" --lr_schedule=one_cycle \
+  --warmup_fraction=0.3 --init=torch_default --out_dir="$tmp/one-cycle"
+grep -q 'lr_schedule: ONE_CYCLE' "$tmp/one-cycle/config.textproto" && grep -q 'init: TORCH_DEFAULT' "$tmp/one-cycle/config.textproto" ||
+  { echo "FAIL [one_cycle]: config.textproto lacks the schedule or init"; failures=$((failures + 1)); }
+expect bad_schedule 2 "--lr_schedule must be step, cosine or one_cycle" -- "${tiny[@]}" --lr_schedule=linear --out_dir="$tmp/r28"
+expect bad_init 2 "--init must be reference or torch_default" -- "${tiny[@]}" --init=xavier --out_dir="$tmp/r29"
+expect warmup_without_one_cycle 2 "--warmup_fraction (optimizer.warmup_fraction): used by lr_schedule ONE_CYCLE only" -- \
+  "${tiny[@]}" --warmup_fraction=0.2 --out_dir="$tmp/r30"
 touch "$tmp/a_file"
 expect unwritable_out_dir 1 "a_file is not a directory" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/a_file/sub"
 

@@ -183,6 +183,18 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   for (double f : o.lr_milestones()) {
     SPAT_RETURN_IF_ERROR(CheckRange("optimizer.lr_milestones", f, 0.0, true, 1.0));
   }
+  if (o.lr_schedule() != OptimizerConfig::STEP &&
+      (o.lr_milestones_size() > 0 || o.has_lr_gamma())) {
+    return absl::InvalidArgumentError(
+        "optimizer.lr_milestones / lr_gamma: used by lr_schedule STEP only; remove them or "
+        "use the step schedule");
+  }
+  if (o.has_warmup_fraction() && o.lr_schedule() != OptimizerConfig::ONE_CYCLE) {
+    return absl::InvalidArgumentError(
+        "optimizer.warmup_fraction: used by lr_schedule ONE_CYCLE only; remove it");
+  }
+  SPAT_RETURN_IF_ERROR(CheckRange("optimizer.warmup_fraction", o.warmup_fraction(), 0.0,
+                                  /*strict=*/true, 0.999));
   SPAT_RETURN_IF_ERROR(CheckRange("threads", c.threads(), 0.0, false, 4096));
   if (c.device() != "cpu" && c.device() != "auto" && c.device().rfind("cuda", 0) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -205,7 +217,8 @@ absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
   if (!ev->has_epsilon()) ev->set_epsilon(c.train_attack().epsilon());
   if (info.step_size && !ev->has_step_size()) ev->set_step_size(ev->epsilon() / 10.0);
   if (info.default_count > 0 && !ev->has_num_steps()) ev->set_num_steps(info.default_count);
-  if (c.optimizer().lr_milestones_size() == 0) {
+  if (c.optimizer().lr_schedule() == OptimizerConfig::STEP &&
+      c.optimizer().lr_milestones_size() == 0) {
     c.mutable_optimizer()->add_lr_milestones(0.75);
     c.mutable_optimizer()->add_lr_milestones(0.9);
   }

@@ -24,6 +24,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "attacks/pgd.h"
@@ -64,7 +65,15 @@ ABSL_FLAG(absl::optional<int>, eval_steps, absl::nullopt,
           "evaluation steps of pgd/mim/cw (default 20), iterations of apgd_*/fab/aa (100), "
           "queries of square (5000)");
 ABSL_FLAG(absl::optional<int>, batch_size, absl::nullopt, "batch size");
-ABSL_FLAG(absl::optional<double>, lr, absl::nullopt, "initial learning rate");
+ABSL_FLAG(absl::optional<double>, lr, absl::nullopt, "initial (one_cycle: peak) learning rate");
+ABSL_FLAG(absl::optional<std::string>, lr_schedule, absl::nullopt,
+          "step (default: x0.1 at 75% and 90% of the epochs) | cosine | one_cycle (linear "
+          "warm-up to --lr, then linear decay to 0; Wong et al. 2020)");
+ABSL_FLAG(absl::optional<double>, warmup_fraction, absl::nullopt,
+          "one_cycle: fraction of the steps spent warming up (default 0.4)");
+ABSL_FLAG(absl::optional<std::string>, init, absl::nullopt,
+          "reference (default: the reference scripts' layer init, e.g. TRADES's SmallCNN) | "
+          "torch_default (PyTorch's layer defaults)");
 ABSL_FLAG(absl::optional<double>, momentum, absl::nullopt, "SGD momentum");
 ABSL_FLAG(absl::optional<double>, weight_decay, absl::nullopt, "L2 weight decay");
 ABSL_FLAG(absl::optional<uint64_t>, seed, absl::nullopt, "random seed");
@@ -116,7 +125,7 @@ std::string WithFlagName(const std::string& message) {
       {"eval_attack.name", "eval_attack"},    {"eval_attack.epsilon", "eval_epsilon"},
       {"eval_attack.step_size", "eval_step_size"},
       {"eval_attack.num_steps", "eval_steps"}, {"optimizer.lr", "lr"},
-      {"optimizer.momentum", "momentum"},     {"optimizer.weight_decay", "weight_decay"},
+      {"optimizer.momentum", "momentum"},     {"optimizer.warmup_fraction", "warmup_fraction"},     {"optimizer.weight_decay", "weight_decay"},
       {"optimizer.epochs", "epochs"},         {"optimizer.batch_size", "batch_size"},
       {"threads", "threads"},                 {"device", "device"}};
   for (const auto& [field, flag] : kFlags) {
@@ -162,6 +171,14 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
     config->mutable_model()->set_head(*h == "nce" ? spat::ModelConfig::NCE
                                                   : spat::ModelConfig::LINEAR);
   }
+  if (absl::optional<std::string> v = absl::GetFlag(FLAGS_init); v.has_value()) {
+    spat::ModelConfig::Init init;
+    if (!spat::ModelConfig::Init_Parse(absl::AsciiStrToUpper(*v), &init)) {
+      std::cerr << "error: --init must be reference or torch_default, got '" << *v << "'\n";
+      return false;
+    }
+    config->mutable_model()->set_init(init);
+  }
   auto* m = config->mutable_method();
   Override(FLAGS_method, [&](const std::string& v) { m->set_name(v); });
   Override(FLAGS_s, [&](double v) { m->set_s(v); });
@@ -186,6 +203,16 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_epochs, [&](int v) { o->set_epochs(v); });
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
+  if (absl::optional<std::string> v = absl::GetFlag(FLAGS_lr_schedule); v.has_value()) {
+    spat::OptimizerConfig::Schedule sched;
+    if (!spat::OptimizerConfig::Schedule_Parse(absl::AsciiStrToUpper(*v), &sched)) {
+      std::cerr << "error: --lr_schedule must be step, cosine or one_cycle, got '" << *v
+                << "'\n";
+      return false;
+    }
+    o->set_lr_schedule(sched);
+  }
+  Override(FLAGS_warmup_fraction, [&](double v) { o->set_warmup_fraction(v); });
   Override(FLAGS_momentum, [&](double v) { o->set_momentum(v); });
   Override(FLAGS_weight_decay, [&](double v) { o->set_weight_decay(v); });
   Override(FLAGS_seed, [&](uint64_t v) { config->set_seed(v); });

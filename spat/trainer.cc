@@ -30,7 +30,20 @@
 
 namespace spat {
 
-double LearningRate(const OptimizerConfig& o, int epoch) {
+double LearningRate(const OptimizerConfig& o, int epoch, int64_t step, int64_t steps_per_epoch) {
+  const double total = static_cast<double>(o.epochs()) * std::max<int64_t>(steps_per_epoch, 1);
+  const double done = static_cast<double>(epoch) * std::max<int64_t>(steps_per_epoch, 1) + step;
+  switch (o.lr_schedule()) {
+    case OptimizerConfig::COSINE:
+      return o.lr() * 0.5 * (1.0 + std::cos(M_PI * done / total));
+    case OptimizerConfig::ONE_CYCLE: {
+      // At the end of the step, as Wong et al.: the first step is not at 0.
+      const double t = (done + 1) / total, w = o.warmup_fraction();
+      return o.lr() * (t < w ? t / w : std::max(0.0, (1.0 - t) / (1.0 - w)));
+    }
+    default:
+      break;
+  }
   double lr = o.lr();
   for (double f : o.lr_milestones()) {
     // Milestone epoch ceil(f · epochs): 75 and 90 of 100 as in the paper;
@@ -133,6 +146,8 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, c10::Device de
   spec.head = {c.model().head() == ModelConfig::NCE ? models::HeadType::kNce
                                                      : models::HeadType::kLinear,
                c.method().s()};
+  spec.init = c.model().init() == ModelConfig::TORCH_DEFAULT ? models::InitScheme::kTorchDefault
+                                                             : models::InitScheme::kReference;
   torch::manual_seed(c.seed());  // initialization and dropout
   SPAT_ASSIGN_OR_RETURN(run.model, CreateTrainingModel(spec, c.channels_last()));
   run.model->to(device);  // initialized on the host: the same weights on every device
@@ -298,12 +313,12 @@ struct EpochStats {
   int64_t seen = 0;
   double seconds = 0;
   double data_seconds = 0;  // batch assembly and augmentation
+  int64_t steps = 0;        // batches (optimizer steps) per epoch
 };
 
 absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc, Run& run,
                                       int epoch, ProgressReporter& progress) {
   run.ctx.epoch = epoch;
-  run.opt->set_lr(LearningRate(c.optimizer(), epoch));
   run.loader->StartEpoch(epoch);
   // Floating buffers (BatchNorm statistics) follow rank 0 before every step,
   // as torch's DistributedDataParallel does: the attack runs in eval mode.
@@ -315,7 +330,9 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
   progress.StartEpoch();
   const Clock::time_point t0 = Clock::now();
   const int64_t nb = run.loader->num_batches();
+  s.steps = nb;
   for (int64_t b = 0; b < nb; ++b) {
+    run.opt->set_lr(LearningRate(c.optimizer(), epoch, b, nb));
     const Clock::time_point before_data = Clock::now();
     data::Batch batch = run.loader->Get(b);
     s.data_seconds += Seconds(before_data, Clock::now());
@@ -385,7 +402,7 @@ void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const Ev
   summary->epochs.push_back({epoch + 1, stats.loss_sum / std::max<int64_t>(stats.seen, 1),
                              ev.clean, ev.adversarial,
                              stats.seen / std::max(stats.seconds, 1e-9), stats.seconds,
-                             LearningRate(c.optimizer(), epoch)});
+                             LearningRate(c.optimizer(), epoch, 0, stats.steps)});
   summary->clean_accuracy = ev.clean;
   summary->pgd_accuracy = ev.adversarial;
 }

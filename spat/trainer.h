@@ -23,8 +23,10 @@
 
 namespace spat {
 
-// The learning rate of epoch `epoch` (0-based) under the step schedule.
-double LearningRate(const OptimizerConfig& o, int epoch);
+// The learning rate of step `step` (0-based) of epoch `epoch` (0-based) with
+// `steps_per_epoch` steps, under o.lr_schedule (STEP: per epoch).
+double LearningRate(const OptimizerConfig& o, int epoch, int64_t step = 0,
+                    int64_t steps_per_epoch = 1);
 
 class Communicator;
 

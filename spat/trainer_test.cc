@@ -62,6 +62,42 @@ TEST(Trainer, LearningRateScheduleIsThePapers) {
   EXPECT_DOUBLE_EQ(LearningRate(o, 1), 0.1);
 }
 
+TEST(Trainer, CosineAndOneCycleSchedulesArePerStep) {
+  OptimizerConfig o;
+  o.set_lr(0.2);
+  o.set_epochs(4);
+  o.set_lr_schedule(OptimizerConfig::COSINE);
+  EXPECT_DOUBLE_EQ(LearningRate(o, 0, 0, 10), 0.2);
+  EXPECT_NEAR(LearningRate(o, 2, 0, 10), 0.1, 1e-12);  // half way
+  EXPECT_NEAR(LearningRate(o, 3, 9, 10), 0.2 * 0.5 * (1 + std::cos(M_PI * 39 / 40)), 1e-12);
+  o.set_lr_schedule(OptimizerConfig::ONE_CYCLE);
+  o.set_warmup_fraction(0.5);
+  // At the end of each step: 1/40 of the way up at the first.
+  EXPECT_NEAR(LearningRate(o, 0, 0, 10), 0.2 * (1.0 / 40) / 0.5, 1e-12);
+  EXPECT_NEAR(LearningRate(o, 1, 9, 10), 0.2, 1e-12);  // the peak, after 20 of 40 steps
+  EXPECT_NEAR(LearningRate(o, 2, 9, 10), 0.1, 1e-12);
+  EXPECT_NEAR(LearningRate(o, 3, 9, 10), 0.0, 1e-12);
+}
+
+TEST(Trainer, ScheduleOptionsAreCheckedAndOnlyStepGetsMilestones) {
+  TrainConfig c;
+  c.mutable_optimizer()->set_lr_schedule(OptimizerConfig::COSINE);
+  absl::StatusOr<TrainConfig> r = ResolveTrainConfig(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->optimizer().lr_milestones_size(), 0);
+  c.mutable_optimizer()->add_lr_milestones(0.5);
+  EXPECT_NE(ResolveTrainConfig(c).status().message().find("optimizer.lr_milestones"),
+            std::string::npos);
+  TrainConfig w;
+  w.mutable_optimizer()->set_warmup_fraction(0.3);
+  EXPECT_NE(ResolveTrainConfig(w).status().message().find("optimizer.warmup_fraction"),
+            std::string::npos);
+  w.mutable_optimizer()->set_lr_schedule(OptimizerConfig::ONE_CYCLE);
+  EXPECT_TRUE(ResolveTrainConfig(w).ok());
+  w.mutable_optimizer()->set_warmup_fraction(1.0);
+  EXPECT_FALSE(ResolveTrainConfig(w).ok());
+}
+
 TEST(Trainer, ResolvesMethodDefaults) {
   TrainConfig c;
   c.mutable_method()->set_name("mart");

@@ -1,0 +1,25 @@
+#!/bin/bash
+# //benchmarks:learning_curves on the smoke preset: madry at 1 and 2 epochs
+# with the one-cycle schedule and PyTorch's default init, then again (every
+# cell reused); bad flags exit 2.
+set -uo pipefail
+bin="${TEST_SRCDIR}/${TEST_WORKSPACE}/benchmarks/learning_curves"
+out="${TEST_TMPDIR}/curves"
+fail() { echo "FAIL: $*"; exit 1; }
+args=(--preset=smoke --methods=madry --budgets=1,2 --lr_schedule=one_cycle --init=torch_default
+      --lr=0.05 --threads=1 --out_dir="$out")
+"$bin" "${args[@]}" > "$TEST_TMPDIR/out1" 2> "$TEST_TMPDIR/err1" || { tail "$TEST_TMPDIR/err1"; fail "first run"; }
+grep -q '| madry | 2 |' "$out/curves.md" || fail "no 2-epoch row"; 
+grep -Eq 'plateau|still moving' "$out/curves.md" || fail "no doubling verdict"
+grep -q 'one-cycle schedule' "$out/curves.md" || fail "protocol lacks the schedule"
+grep -q 'PyTorch default init' "$out/curves.md" || fail "protocol lacks the init"
+grep -q '"epochs_2"' "$out/curves.json" || fail "no curves in the JSON"
+grep -q 'lr_schedule: ONE_CYCLE' "$out"/cells/curve_madry_e2_*/config.textproto || fail "config lacks the schedule"
+grep -q 'init: TORCH_DEFAULT' "$out"/cells/curve_madry_e2_*/config.textproto || fail "config lacks the init"
+"$bin" "${args[@]}" > /dev/null 2> "$TEST_TMPDIR/err2" || fail "second run"
+[ "$(grep -c 'finished earlier' "$TEST_TMPDIR/err2")" = 2 ] || { cat "$TEST_TMPDIR/err2"; fail "cells not reused"; }
+"$bin" --preset=smoke --budgets=2,1 --out_dir="$out" > /dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] || fail "decreasing --budgets exited $rc, want 2"
+"$bin" --preset=smoke --lr_schedule=linear --out_dir="$out" > /dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] || fail "unknown --lr_schedule exited $rc, want 2"
+echo PASS
