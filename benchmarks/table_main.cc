@@ -3,8 +3,15 @@
 
 #include <ATen/Parallel.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -26,8 +33,48 @@ ABSL_FLAG(std::string, shard, "",
           "no table is written");
 ABSL_FLAG(bool, merge, false,
           "assemble the tables from cells the shards finished (none is trained)");
+ABSL_FLAG(int, jobs, 1,
+          "train the cells in N processes at once (each a --shard=i/N with --threads/N "
+          "threads), then assemble the tables as --merge does");
 
 namespace spat::benchmarks {
+namespace {
+
+// Runs this binary as --shard=i/N, i < jobs, each with threads/jobs threads,
+// and waits for all; the exit code of the first that failed, else 0.
+int RunShards(int argc, char** argv, int jobs, int threads) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < jobs; ++i) {
+    std::vector<std::string> args(argv, argv + argc);
+    args.push_back(absl::StrCat("--shard=", i, "/", jobs));
+    args.push_back("--jobs=1");
+    args.push_back(absl::StrCat("--threads=", std::max(1, threads / jobs)));
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::vector<char*> cargs;
+      for (std::string& a : args) cargs.push_back(a.data());
+      cargs.push_back(nullptr);
+      ::execv("/proc/self/exe", cargs.data());
+      std::perror("execv /proc/self/exe");
+      std::_Exit(1);
+    }
+    if (pid < 0) {
+      std::perror("fork");
+      return 1;
+    }
+    children.push_back(pid);
+  }
+  int rc = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    if (::waitpid(pid, &status, 0) < 0) return 1;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (rc == 0) rc = code;
+  }
+  return rc;
+}
+
+}  // namespace
 
 TablesFn One(const std::function<absl::StatusOr<Table>(const Harness&)>& run) {
   return [run](const Harness& h) -> absl::StatusOr<std::vector<Table>> {
@@ -83,7 +130,22 @@ int HarnessMain(int argc, char** argv, const std::string& id,
       return 2;
     }
   }
-  o.merge = absl::GetFlag(FLAGS_merge);
+  const int jobs = absl::GetFlag(FLAGS_jobs);
+  if (jobs < 1 || jobs > 64) {
+    std::cerr << "error: --jobs=" << jobs << ": expected 1 to 64 processes\n";
+    return 2;
+  }
+  if (jobs > 1 && (o.num_shards > 1 || absl::GetFlag(FLAGS_merge))) {
+    std::cerr << "error: --jobs runs its own shards; use it without --shard and --merge\n";
+    return 2;
+  }
+  if (jobs > 1) {
+    const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
+    std::cerr << id << ": training the cells in " << jobs << " processes of "
+              << std::max(1, threads / jobs) << " thread(s)\n";
+    if (int rc = RunShards(argc, argv, jobs, threads); rc != 0) return rc;
+  }
+  o.merge = absl::GetFlag(FLAGS_merge) || jobs > 1;
   o.preset = *preset;
   o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
                            ? absl::StrCat("spat_results/", PresetName(*preset))
