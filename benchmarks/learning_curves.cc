@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "base/files.h"
 #include "base/proto_json.h"
@@ -224,7 +225,11 @@ int Run(const Harness& h) {
     for (int epochs : c.budgets) {
       TrainConfig config = *base;
       config.mutable_optimizer()->set_epochs(epochs);
-      if (protocol.empty()) protocol = DescribeProtocol(config);
+      if (protocol.empty()) {
+        // One line for every budget: the epochs are each row's.
+        protocol = absl::StrReplaceAll(DescribeProtocol(config),
+                                       {{absl::StrCat(epochs, " epoch(s)"), "E epoch(s) (E: the row's)"}});
+      }
       absl::StatusOr<std::vector<CellResult>> runs = h.TrainCells(CellName(config, epochs), config);
       if (!runs.ok()) {
         std::cerr << "error: " << runs.status().message() << "\n";
