@@ -12,6 +12,7 @@
 #include "benchmarks/presets.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
+#include "spat/method.h"
 
 namespace spat::benchmarks {
 namespace {
@@ -166,8 +167,15 @@ std::string RobustnessProtocol(const Setup& s) {
 
 absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
-    const std::vector<std::pair<std::string, std::string>>& methods,  // row, method
+    const std::vector<std::string>& method_names,  // in the table's order
     const std::vector<Column>& columns) {
+  // Each row is a method under the paper's name (the method registry's).
+  std::vector<std::pair<std::string, std::string>> methods;
+  for (const std::string& m : method_names) {
+    for (const MethodInfo& info : KnownMethodInfos()) {
+      if (info.name == m) methods.emplace_back(info.paper_name, m);
+    }
+  }
   SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
   SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));
   const std::string protocol = RobustnessProtocol(s);
@@ -251,8 +259,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
 absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MnistSetup(h.options().preset));
   return RunRobustness(h, s, "table4", "table5",
-                       {{"Madry", "madry"}, {"ALP", "alp"}, {"TRADES", "trades"},
-                        {"MART", "mart"}, {"SPAT", "spat"}},
+                       {"madry", "alp", "trades", "mart", "spat"},
                        {{"Clean", "clean", "clean"}, {"FGSM", "fgsm", "fgsm"},
                         {"PGD-20", "pgd20", "pgd20"}, {"C&W", "cw", "cw20"}});
 }
@@ -260,9 +267,7 @@ absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h) {
 absl::StatusOr<std::pair<Table, Table>> RunTables67(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, CifarSetup(h.options().preset));
   return RunRobustness(h, s, "table6", "table7",
-                       {{"Madry", "madry"}, {"TRADES", "trades"}, {"MART", "mart"},
-                        {"GAIRAT", "gairat"}, {"MAIL-AT", "mail_at"}, {"SEAT", "seat"},
-                        {"SPAT", "spat"}},
+                       {"madry", "trades", "mart", "gairat", "mail_at", "seat", "spat"},
                        {{"Clean", "clean", "clean"}, {"FGSM", "fgsm", "fgsm"},
                         {"PGD-20", "pgd20", "pgd3"}, {"PGD-100", "pgd100", "pgd5"},
                         {"MIM-20", "mim20", "mim3"}, {"FAB", "fab", "fab"}, {"C&W", "cw", "cw3"},
