@@ -34,6 +34,7 @@
 #include "benchmarks/presets.h"
 #include "benchmarks/stats.h"
 #include "benchmarks/table_main.h"
+#include "spat/config.h"
 #include "spat/method.h"
 
 ABSL_FLAG(std::string, methods, "madry,trades,mart,spat", "comma-separated methods");
@@ -60,20 +61,18 @@ absl::StatusOr<TrainConfig> Protocol(Preset preset, const std::string& method) {
   OptimizerConfig* o = c.mutable_optimizer();
   if (absl::GetFlag(FLAGS_lr) > 0) o->set_lr(absl::GetFlag(FLAGS_lr));
   if (const std::string s = absl::GetFlag(FLAGS_lr_schedule); !s.empty()) {
-    OptimizerConfig::Schedule sched;
-    if (!OptimizerConfig::Schedule_Parse(absl::AsciiStrToUpper(s), &sched)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--lr_schedule: unknown value '", s, "'; allowed: step, cosine, one_cycle"));
+    absl::StatusOr<OptimizerConfig::Schedule> sched = ParseLrSchedule(s);
+    if (!sched.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--lr_schedule ", sched.status().message()));
     }
-    o->set_lr_schedule(sched);
+    o->set_lr_schedule(*sched);
   }
   if (const std::string s = absl::GetFlag(FLAGS_init); !s.empty()) {
-    ModelConfig::Init init;
-    if (!ModelConfig::Init_Parse(absl::AsciiStrToUpper(s), &init)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--init: unknown value '", s, "'; allowed: reference, torch_default"));
+    absl::StatusOr<ModelConfig::Init> init = ParseInit(s);
+    if (!init.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--init ", init.status().message()));
     }
-    c.mutable_model()->set_init(init);
+    c.mutable_model()->set_init(*init);
   }
   if (absl::GetFlag(FLAGS_train_subset) >= 0) {
     c.mutable_dataset()->set_train_subset(absl::GetFlag(FLAGS_train_subset));

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "attacks/evaluator.h"
@@ -74,6 +75,24 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& text,
         name, ": cannot parse config: ", absl::StrJoin(errors.errors(), "; ")));
   }
   return config;
+}
+
+absl::StatusOr<OptimizerConfig::Schedule> ParseLrSchedule(const std::string& name) {
+  OptimizerConfig::Schedule s;
+  if (!OptimizerConfig::Schedule_Parse(absl::AsciiStrToUpper(name), &s)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be step, cosine or one_cycle, got '", name, "'"));
+  }
+  return s;
+}
+
+absl::StatusOr<ModelConfig::Init> ParseInit(const std::string& name) {
+  ModelConfig::Init i;
+  if (!ModelConfig::Init_Parse(absl::AsciiStrToUpper(name), &i)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be reference or torch_default, got '", name, "'"));
+  }
+  return i;
 }
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {

@@ -39,6 +39,12 @@ absl::Status ValidateTrainAttack(const AttackConfig& a);
 // only pgd/mim; l2 only pgd/mim/cw.
 absl::Status ValidateEvalAttack(const AttackConfig& a);
 
+// The lower-case names of the recipe options, as flags take them: step |
+// cosine | one_cycle, reference | torch_default. InvalidArgument "must be ...,
+// got '<name>'" otherwise (the caller prefixes the flag).
+absl::StatusOr<OptimizerConfig::Schedule> ParseLrSchedule(const std::string& name);
+absl::StatusOr<ModelConfig::Init> ParseInit(const std::string& name);
+
 // Checks every field: names known, numbers finite and in range.
 absl::Status ValidateTrainConfig(const TrainConfig& c);
 

@@ -24,7 +24,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "attacks/pgd.h"
@@ -172,12 +171,12 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
                                                   : spat::ModelConfig::LINEAR);
   }
   if (absl::optional<std::string> v = absl::GetFlag(FLAGS_init); v.has_value()) {
-    spat::ModelConfig::Init init;
-    if (!spat::ModelConfig::Init_Parse(absl::AsciiStrToUpper(*v), &init)) {
-      std::cerr << "error: --init must be reference or torch_default, got '" << *v << "'\n";
+    absl::StatusOr<spat::ModelConfig::Init> init = spat::ParseInit(*v);
+    if (!init.ok()) {
+      std::cerr << "error: --init " << init.status().message() << "\n";
       return false;
     }
-    config->mutable_model()->set_init(init);
+    config->mutable_model()->set_init(*init);
   }
   auto* m = config->mutable_method();
   Override(FLAGS_method, [&](const std::string& v) { m->set_name(v); });
@@ -204,13 +203,12 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
   if (absl::optional<std::string> v = absl::GetFlag(FLAGS_lr_schedule); v.has_value()) {
-    spat::OptimizerConfig::Schedule sched;
-    if (!spat::OptimizerConfig::Schedule_Parse(absl::AsciiStrToUpper(*v), &sched)) {
-      std::cerr << "error: --lr_schedule must be step, cosine or one_cycle, got '" << *v
-                << "'\n";
+    absl::StatusOr<spat::OptimizerConfig::Schedule> sched = spat::ParseLrSchedule(*v);
+    if (!sched.ok()) {
+      std::cerr << "error: --lr_schedule " << sched.status().message() << "\n";
       return false;
     }
-    o->set_lr_schedule(sched);
+    o->set_lr_schedule(*sched);
   }
   Override(FLAGS_warmup_fraction, [&](double v) { o->set_warmup_fraction(v); });
   Override(FLAGS_momentum, [&](double v) { o->set_momentum(v); });
