@@ -159,9 +159,9 @@ class Report {
  public:
   void Add(const AttackSpec& s, const spat::attacks::AttackOutcome& o) {
     (*root_.mutable_fields())[s.name] = JsonNumber(Round2(o.accuracy));
-    Field("seconds")[s.name] = JsonNumber(Round2(o.seconds));
-    Field("settings")[s.name] = JsonText(o.settings);
-    Field("confusion")[s.name] = Matrix(o.confusion);
+    spat::JsonObject(&root_, "seconds")[s.name] = JsonNumber(Round2(o.seconds));
+    spat::JsonObject(&root_, "settings")[s.name] = JsonText(o.settings);
+    spat::JsonObject(&root_, "confusion")[s.name] = Matrix(o.confusion);
     if (s.kind == spat::attacks::AttackKind::kPgd && !s.transfer && !s.fgsm) {
       min_pgd_ = std::min(min_pgd_, o.accuracy);
     }
@@ -173,7 +173,7 @@ class Report {
     }
   }
 
-  void Setting(const std::string& key, google::protobuf::Value v) { Field("settings")[key] = v; }
+  void Setting(const std::string& key, google::protobuf::Value v) { spat::JsonObject(&root_, "settings")[key] = v; }
 
   // AutoAttack far below the strongest PGD is a sign of gradient masking.
   void Finish() {
@@ -191,10 +191,6 @@ class Report {
   const google::protobuf::Struct& root() const { return root_; }
 
  private:
-  google::protobuf::Map<std::string, google::protobuf::Value>& Field(const std::string& k) {
-    return *(*root_.mutable_fields())[k].mutable_struct_value()->mutable_fields();
-  }
-
   google::protobuf::Struct root_;
   double min_pgd_ = 1e9;
   double aa_ = -1;

@@ -54,4 +54,9 @@ google::protobuf::Value JsonMatrix(const int64_t* data, int64_t rows, int64_t co
   return x;
 }
 
+google::protobuf::Map<std::string, google::protobuf::Value>& JsonObject(
+    google::protobuf::Struct* object, const std::string& key) {
+  return *(*object->mutable_fields())[key].mutable_struct_value()->mutable_fields();
+}
+
 }  // namespace spat

@@ -26,6 +26,9 @@ google::protobuf::Value JsonNumber(double v);
 google::protobuf::Value JsonText(const std::string& v);
 google::protobuf::Value JsonList(const std::vector<double>& v);
 google::protobuf::Value JsonMatrix(const int64_t* data, int64_t rows, int64_t cols);
+// The object under `key` in `object` (created empty if absent), to fill in.
+google::protobuf::Map<std::string, google::protobuf::Value>& JsonObject(
+    google::protobuf::Struct* object, const std::string& key);
 
 }  // namespace spat
 

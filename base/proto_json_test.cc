@@ -25,9 +25,11 @@ TEST(ProtoJson, StructValues) {
   (*s.mutable_fields())["l"] = JsonList({0.5, 2});
   (*s.mutable_fields())["t"] = JsonText("x");
   (*s.mutable_fields())["n"] = JsonNumber(7);
+  JsonObject(&s, "o")["k"] = JsonNumber(1);
+  JsonObject(&s, "o")["j"] = JsonNumber(2);  // the same object, not a new one
   const std::string json = ToJsonLine(s);  // keys in any order
   for (const char* part : {R"("l":[0.5,2])", R"("m":[[1,2,3],[4,5,6]])", R"("n":7)",
-                           R"("t":"x")"}) {
+                           R"("t":"x")", R"("j":2)", R"("k":1)"}) {
     EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
   }
   EXPECT_EQ(json.find('\n'), std::string::npos);

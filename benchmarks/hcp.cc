@@ -131,11 +131,6 @@ google::protobuf::Struct FigureJson(const Harness& h, const std::string& protoco
   return j;
 }
 
-google::protobuf::Map<std::string, google::protobuf::Value>& Entry(google::protobuf::Struct* j,
-                                                                  const std::string& key) {
-  return *(*j->mutable_fields())[key].mutable_struct_value()->mutable_fields();
-}
-
 // Where an attack sent each class: the confusion matrix of adversarial
 // predictions, and per true class the most frequent wrong class and its share
 // of the class's errors.
@@ -249,7 +244,7 @@ absl::Status RunFigure1(const Harness& h) {
     shares.push_back(cf.share);
     tops.push_back(cf.top);
     data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = HeatmapRows(cf, c);
-    auto& entry = Entry(&json, t.label);
+    auto& entry = JsonObject(&json, t.label);
     entry["clean_accuracy"] = JsonNumber(t.clean);
     entry["pgd20_accuracy"] = JsonNumber(acc);
     entry["confusion"] = JsonMatrix(cf.conf.contiguous().data_ptr<int64_t>(), c, c);
@@ -262,7 +257,7 @@ absl::Status RunFigure1(const Harness& h) {
   }
   }
   {
-    auto& r = Entry(&json, "runs");
+    auto& r = JsonObject(&json, "runs");
     r["natural_pgd20_accuracy"] = JsonList(pgd_acc[0]);
     r["spat_pgd20_accuracy"] = JsonList(pgd_acc[1]);
     r["natural_mean_top_wrong_share"] = JsonList(mean_share[0]);
@@ -341,7 +336,7 @@ absl::Status RunHcpAnalysis(const Harness& h) {
         100.0 / (c - 1), norms.min().item<double>(), norms.max().item<double>(),
         norms.std().item<double>()));
     std::vector<double> v(norms.data_ptr<float>(), norms.data_ptr<float>() + c);
-    auto& entry = Entry(&json, name);
+    auto& entry = JsonObject(&json, name);
     entry["attacked"] = JsonNumber(static_cast<double>(n_correct));
     entry["fooled"] = JsonNumber(static_cast<double>(n_fooled));
     entry["landed_on_hard_class"] = JsonNumber(static_cast<double>(n_hard));
@@ -412,14 +407,14 @@ absl::Status RunFigure2(const Harness& h) {
       *pts.mutable_list_value()->add_values() = JsonList({a, b, static_cast<double>(y)});
     }
     data[absl::StrCat(t.label == "SPAT" ? "spat" : "natural", ".dat")] = rows;
-    auto& entry = Entry(&json, t.label);
+    auto& entry = JsonObject(&json, t.label);
     entry["knn10_agreement"] = JsonNumber(agree);
     entry["kl"] = JsonNumber(r.kl);
     entry["points"] = pts;
   }
   }
   {
-    auto& r = Entry(&json, "runs");
+    auto& r = JsonObject(&json, "runs");
     r["natural_knn10_agreement"] = JsonList(agreement[0]);
     r["spat_knn10_agreement"] = JsonList(agreement[1]);
   }

@@ -171,7 +171,7 @@ google::protobuf::Struct Json(const Harness& h, const std::vector<Curves>& all,
   f["preset"] = JsonText(PresetName(h.options().preset));
   f["protocol"] = JsonText(protocol);
   for (const Curves& c : all) {
-    auto& m = *f[c.method].mutable_struct_value()->mutable_fields();
+    auto& m = JsonObject(&j, c.method);
     for (size_t b = 0; b < c.budgets.size(); ++b) {
       google::protobuf::ListValue* runs =
           m[absl::StrCat("epochs_", c.budgets[b])].mutable_list_value();
