@@ -71,8 +71,10 @@ at::Tensor InputGradient(const at::Tensor& loss, const at::Tensor& leaf) {
   return g.defined() ? g.detach() : at::zeros_like(leaf);
 }
 
-at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
-                   Norm norm) {
+namespace {
+
+// x_adv moved into the eps-ball around x (not into [0, 1]).
+at::Tensor IntoBall(const at::Tensor& x_adv, const at::Tensor& x, double eps, Norm norm) {
   at::NoGradGuard no_grad;
   at::Tensor delta = x_adv - x;
   if (norm == Norm::kLinf) {
@@ -80,7 +82,14 @@ at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
   } else {
     delta.mul_(at::clamp_max(eps / L2Norm(delta), 1.0));
   }
-  return (x + delta).clamp_(0.0, 1.0);
+  return x + delta;
+}
+
+}  // namespace
+
+at::Tensor Project(const at::Tensor& x_adv, const at::Tensor& x, double eps,
+                   Norm norm) {
+  return IntoBall(x_adv, x, eps, norm).clamp_(0.0, 1.0);
 }
 
 at::Tensor PgdStart(const at::Tensor& x, const PgdOptions& options, at::Generator gen) {
@@ -116,7 +125,8 @@ at::Tensor PgdStart(const at::Tensor& x, const PgdOptions& options, at::Generato
       }
       break;
   }
-  return Project(x_adv, x0, eps, options.norm);
+  return options.clamp_start ? Project(x_adv, x0, eps, options.norm)
+                             : IntoBall(x_adv, x0, eps, options.norm);
 }
 
 void PgdSteps(const ForwardFn& forward, const at::Tensor& x, const at::Tensor& x_adv,

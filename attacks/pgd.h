@@ -38,6 +38,10 @@ struct PgdOptions {
   Norm norm = Norm::kLinf;
   StartMode start = StartMode::kUniform;
   double start_std = 0.001;
+  // The start draw is projected onto the ball and [0, 1]; false: onto the
+  // ball only (the authors' SPAT script and TRADES' reference: the first step's
+  // projection then clamps to [0, 1]).
+  bool clamp_start = true;
   // Momentum decay of MIM (Dong et al.); 0 is plain PGD.
   double momentum = 0.0;
   // Forward passes (and so their backward) under bfloat16 autocast of x's

@@ -70,6 +70,37 @@ TEST(Pgd, StaysInTheBallAndTheImageRange) {
   for (const auto& p : net->parameters()) EXPECT_FALSE(p.grad().defined());
 }
 
+// clamp_start = false: the start is in the ball but may leave [0, 1] (the
+// authors' SPAT script); the first step's projection brings it back.
+TEST(Pgd, UnclampedStartLeavesTheImageRangeUntilTheFirstStep) {
+  at::Tensor x = torch::zeros({4, 1, 6, 6});
+  x.index_put_({torch::indexing::Slice(2, 4)}, 1.0);
+  for (Norm norm : {Norm::kLinf, Norm::kL2}) {
+    PgdOptions o{.epsilon = norm == Norm::kLinf ? 0.05 : 0.5, .step_size = 0.01, .num_steps = 1,
+                 .norm = norm, .start = StartMode::kGaussian, .start_std = 0.01};
+    at::Tensor clamped = PgdStart(x, o, at::detail::createCPUGenerator(3));
+    EXPECT_GE(clamped.min().item<double>(), 0.0);
+    EXPECT_LE(clamped.max().item<double>(), 1.0);
+    o.clamp_start = false;
+    at::Tensor start = PgdStart(x, o, at::detail::createCPUGenerator(3));
+    EXPECT_LT(start.min().item<double>(), 0.0);
+    EXPECT_GT(start.max().item<double>(), 1.0);
+    // The same draw: where the clamp did nothing, both starts agree.
+    at::Tensor inside = (start >= 0) & (start <= 1);
+    EXPECT_TRUE(at::equal(start.masked_select(inside), clamped.masked_select(inside)));
+    at::Tensor d = (start - x).flatten(1);
+    const double bound = norm == Norm::kLinf ? d.abs().max().item<double>()
+                                             : d.norm(2, 1).max().item<double>();
+    EXPECT_LE(bound, o.epsilon + 1e-6);
+    auto net = torch::nn::Sequential(torch::nn::Flatten(), torch::nn::Linear(36, 3));
+    at::Tensor adv = Pgd([&](const at::Tensor& t) { return net->forward(t); }, x,
+                         [](const at::Tensor& z) { return z.sum(1); }, o,
+                         at::detail::createCPUGenerator(3));
+    EXPECT_GE(adv.min().item<double>(), 0.0);
+    EXPECT_LE(adv.max().item<double>(), 1.0);
+  }
+}
+
 // An explicit init replaces the random start: k steps from x'_j equal k
 // further steps of the same attack, and an init outside the ball is projected.
 TEST(Pgd, InitContinuesAnEarlierAttack) {

@@ -77,17 +77,29 @@ std::optional<Claim> NotJudged(const std::string& statement, const std::string& 
   return c;
 }
 
+// Finds the two cells a comparison reads (a, b); the claim it comes out as
+// without a test if one is missing or has not converged.
+std::optional<Claim> Untested(const TableResult& t, const std::string& statement,
+                              const std::string& source, const std::string& test,
+                              const std::string& row_a, const std::string& row_b,
+                              const std::string& column, const ResultCell*& a,
+                              const ResultCell*& b) {
+  a = Find(t, row_a, column);
+  b = Find(t, row_b, column);
+  if (a == nullptr || b == nullptr) {
+    return Missing(statement, source, test, a == nullptr ? row_a : row_b, column);
+  }
+  return NotJudged(statement, source, test, {a, b});
+}
+
 // mean(row_a) > mean(row_b) + margin in `column`.
 Claim Greater(const TableResult& t, std::string statement, std::string source,
               const std::string& row_a, const std::string& row_b, const std::string& column,
               double margin = 0) {
-  const ResultCell* a = Find(t, row_a, column);
-  const ResultCell* b = Find(t, row_b, column);
-  if (a == nullptr || b == nullptr) {
-    return Missing(std::move(statement), std::move(source), kWelch, a == nullptr ? row_a : row_b,
-                   column);
+  const ResultCell *a, *b;
+  if (std::optional<Claim> u = Untested(t, statement, source, kWelch, row_a, row_b, column, a, b)) {
+    return *u;
   }
-  if (std::optional<Claim> n = NotJudged(statement, source, kWelch, {a, b})) return *n;
   const TestResult test = WelchTest(Runs(*a), Runs(*b), margin);
   std::string evidence = absl::StrFormat("%s: %s %s vs %s %s", column, row_a, MeanSd(Runs(*a)),
                                          row_b, MeanSd(Runs(*b)));
@@ -96,6 +108,35 @@ Claim Greater(const TableResult& t, std::string statement, std::string source,
   return Decided(std::move(statement), std::move(source),
                  margin == 0 ? kWelch : absl::StrCat(kWelch, ", against a margin"), test,
                  std::move(evidence));
+}
+
+// |mean(row_a) - mean(row_b)| > margin in `column`, two-sided: holds when one
+// of the one-sided Welch tests against +-margin is significant at alpha / 2;
+// contradicted when the difference is significantly within +-margin (both
+// one-sided tests of equivalence, TOST, at alpha).
+Claim Differs(const TableResult& t, std::string statement, std::string source,
+              const std::string& row_a, const std::string& row_b, const std::string& column,
+              double margin) {
+  const std::string name = absl::StrFormat(
+      "Welch's t-test, two-sided against a margin of %g (beyond: either one-sided test at alpha "
+      "0.025; within: both equivalence tests at alpha 0.05)", margin);
+  const ResultCell *a, *b;
+  if (std::optional<Claim> u = Untested(t, statement, source, name, row_a, row_b, column, a, b)) {
+    return *u;
+  }
+  const TestResult up = WelchTest(Runs(*a), Runs(*b), margin);
+  const TestResult down = WelchTest(Runs(*a), Runs(*b), -margin);
+  TestResult test = WelchTest(Runs(*a), Runs(*b));
+  test.p_greater = std::min(1.0, 2 * std::min(up.p_greater, down.p_less));  // beyond
+  test.p_less = std::max(up.p_less, down.p_greater);                         // within
+  std::string evidence = absl::StrFormat(
+      "%s: %s %s vs %s %s, difference %+.2f", column, row_a, MeanSd(Runs(*a)), row_b,
+      MeanSd(Runs(*b)), Summarize(Runs(*a)).mean - Summarize(Runs(*b)).mean);
+  if (test.valid) {
+    absl::StrAppend(&evidence, absl::StrFormat(", t = %.2f, df = %.1f; p (within +-%g) = %.4f",
+                                               test.statistic, test.df, margin, test.p_less));
+  }
+  return Decided(std::move(statement), std::move(source), name, test, std::move(evidence));
 }
 
 // A monotone trend of `column` over the rows "<param>=<value>".
@@ -260,6 +301,23 @@ std::vector<Claim> Table3Claims(const TableResult& t) {
                           "the CE loss also improves model performance\"",
                           ce_sp, ce, column));
   }
+  return out;
+}
+
+std::vector<Claim> ChoicesClaims(const TableResult& t) {
+  const std::string source =
+      "not in the paper: its equations leave these choices open (docs/spat_parity.md)";
+  std::vector<Claim> out;
+  for (const std::string& row : t.rows()) {
+    if (row == kSpatDefault || row == kTradesDefault || row == kSpatCombination) continue;
+    const std::string base = row.rfind("TRADES", 0) == 0 ? kTradesDefault : kSpatDefault;
+    out.push_back(Differs(t, absl::StrCat("'", row, "' changes PGD-20 by more than 1 point"),
+                          source, row, base, "PGD-20", 1.0));
+  }
+  out.push_back(Greater(t, "the combination is more robust than SPAT's default (PGD-20)", source,
+                        kSpatCombination, kSpatDefault, "PGD-20"));
+  out.push_back(Greater(t, "the combination costs less than 1 point of clean accuracy", source,
+                        kSpatCombination, kSpatDefault, "Clean", -1.0));
   return out;
 }
 

@@ -165,6 +165,42 @@ TEST(Claims, MnistBlackBoxFgsmIsStrongerThanWhiteBox) {
   EXPECT_EQ(BlackBoxClaims(black, white, true).size(), 1u);  // CIFAR: SPAT above all only
 }
 
+// Table 8: each choice against its method's default, two-sided with a
+// 1-point margin; the combination against SPAT's default.
+TEST(Claims, EachChoiceIsTestedTwoSidedAgainstItsDefault) {
+  TableResult t;
+  Add(&t, kSpatDefault, "Clean", {95.0, 95.2, 94.9});
+  Add(&t, kSpatDefault, "PGD-20", {80.0, 80.5, 79.6});
+  Add(&t, "SPAT, gains detached", "PGD-20", {86.0, 86.4, 85.7});      // +6: beyond
+  Add(&t, "SPAT, start unclamped", "PGD-20", {80.1, 80.3, 79.9});     // +0.1: within
+  Add(&t, "SPAT, init torch_default", "PGD-20", {72.0, 70.5, 71.2});  // -8.8: beyond, down
+  Add(&t, "SPAT, prototypes N(0, 0.01^2)", "PGD-20", {78.0, 83.0, 80.0});  // noisy
+  Add(&t, kSpatCombination, "Clean", {94.8, 94.9, 94.6});
+  Add(&t, kSpatCombination, "PGD-20", {88.0, 88.5, 87.9});
+  Add(&t, kTradesDefault, "PGD-20", {75.0, 75.5, 74.8});
+  Add(&t, "TRADES, init torch_default", "PGD-20", {70.0, 70.2, 69.5});
+  const std::vector<Claim> claims = ChoicesClaims(t);
+  EXPECT_EQ(claims.size(), 7u);  // 5 choices + the combination's two
+  EXPECT_EQ(Find(claims, "'SPAT, gains detached' changes PGD-20 by more than 1 point").outcome,
+            Outcome::kHolds);
+  EXPECT_EQ(Find(claims, "'SPAT, init torch_default' changes PGD-20 by more than 1 point").outcome,
+            Outcome::kHolds);
+  const Claim& within = Find(claims, "'SPAT, start unclamped' changes PGD-20 by more than 1 point");
+  EXPECT_EQ(within.outcome, Outcome::kContradicted);
+  EXPECT_NE(within.evidence.find("difference +0.07"), std::string::npos) << within.evidence;
+  EXPECT_EQ(
+      Find(claims, "'SPAT, prototypes N(0, 0.01^2)' changes PGD-20 by more than 1 point").outcome,
+      Outcome::kInconclusive);
+  const Claim& trades =
+      Find(claims, "'TRADES, init torch_default' changes PGD-20 by more than 1 point");
+  EXPECT_EQ(trades.outcome, Outcome::kHolds);
+  EXPECT_NE(trades.evidence.find(kTradesDefault), std::string::npos) << trades.evidence;
+  EXPECT_EQ(Find(claims, "the combination is more robust than SPAT's default (PGD-20)").outcome,
+            Outcome::kHolds);
+  EXPECT_EQ(Find(claims, "the combination costs less than 1 point of clean accuracy").outcome,
+            Outcome::kHolds);
+}
+
 TEST(Claims, Figure1AndLemma1) {
   // The cpu preset's Figure 1 and hcp_analysis (Fashion-MNIST) at the scale
   // measured once: PGD-20 natural ~36%, SPAT ~46%; top-wrong-class share ~54%;

@@ -145,11 +145,14 @@ void Table::Add(const std::string& row, const std::string& column,
 std::string Table::Markdown() const {
   std::map<std::pair<std::string, std::string>, const ResultCell*> cells;
   for (const ResultCell& c : result_.cells()) cells[{c.row(), c.column()}] = &c;
+  bool paper_numbers = false;  // false: a table the paper does not have
+  for (const ResultCell& c : result_.cells()) paper_numbers |= c.has_paper();
   std::string md = absl::StrCat("# ", result_.title(), "\n\n");
   absl::StrAppend(&md, "Each cell: **ours: mean ± sd over n = ", result_.seeds(), " run",
                   result_.seeds() == 1 ? "" : "s", " (seeds ", result_.seeds() == 1 ? "base" :
-                  "base, base + 1, ...", ")** (paper: mean of 4 runs). Preset `",
-                  result_.preset(), "`.\n\n");
+                  "base, base + 1, ...", ")** ",
+                  paper_numbers ? "(paper: mean of 4 runs)" : "(—: the paper has no such number)",
+                  ". Preset `", result_.preset(), "`.\n\n");
   std::vector<std::string> header = {""};
   for (const auto& c : result_.columns()) header.push_back(c);
   std::vector<std::string> sep(header.size(), "---");
@@ -180,7 +183,7 @@ std::string Table::Markdown() const {
   }
   absl::StrAppend(&md, "\n**Our protocol** (`", result_.preset(), "`): ", result_.protocol(),
                   "\n\n**Paper's protocol**: ", result_.paper_protocol(), "\n");
-  if (result_.preset() != "paper") {
+  if (result_.preset() != "paper" && paper_numbers) {
     absl::StrAppend(&md,
                     "\nOur numbers come from a reduced protocol, so they are not expected to "
                     "match the paper's; compare orderings and trends, not values.\n");
@@ -206,11 +209,13 @@ std::string Table::Markdown() const {
                                                : 2];
     }
     absl::StrAppend(&md, absl::StrFormat(
-        "\n## The paper's claims, tested on our runs\n\n%d hold, %d contradicted, %d "
-        "inconclusive, %d not judged (one-sided tests at alpha 0.05 over each cell's runs; "
+        "\n## %s, tested on our runs\n\n%d hold, %d contradicted, %d "
+        "inconclusive, %d not judged (tests at alpha 0.05 over each cell's runs, one-sided unless "
+        "a claim says otherwise; "
         "contradicted = significant in the other direction; not judged = a cell compared did "
         "not converge).\n\n",
-        counts[0], counts[1], counts[2], counts[3]));
+        paper_numbers ? "The paper's claims" : "Claims", counts[0], counts[1], counts[2],
+        counts[3]));
     for (const ClaimResult& c : result_.claims()) {
       absl::StrAppend(&md, "- **", c.outcome(), "**",
                       (c.outcome() == "inconclusive" && c.p() >= 1) || c.outcome() == "not judged"

@@ -20,6 +20,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,7 +38,8 @@
 #include "spat/config.h"
 #include "spat/method.h"
 
-ABSL_FLAG(std::string, methods, "madry,trades,mart,spat", "comma-separated methods");
+ABSL_FLAG(std::string, methods, "madry,trades,mart,spat",
+          "comma-separated methods; spat:s=V sets SPAT's scale s (Table 1's rows)");
 ABSL_FLAG(std::string, budgets, "",
           "comma-separated epoch counts, each a full run of its own schedule (default: the "
           "preset's epochs and twice that)");
@@ -53,11 +55,21 @@ ABSL_FLAG(double, step_size, 0, "inner PGD step (0: the preset's)");
 namespace spat::benchmarks {
 namespace {
 
-// The preset's protocol with the flags over it, for `method`.
+// The preset's protocol with the flags over it, for `method` ("spat:s=V" sets s).
 absl::StatusOr<TrainConfig> Protocol(Preset preset, const std::string& method) {
   SPAT_ASSIGN_OR_RETURN(TrainConfig c, AblationBase(preset));
-  c.mutable_method()->set_name(method);
+  const std::vector<std::string> parts = absl::StrSplit(method, ':');
+  c.mutable_method()->set_name(parts[0]);
   c.mutable_method()->clear_lambda();  // the method's own default
+  if (parts.size() > 1) {
+    double s = 0;
+    if (parts.size() != 2 || parts[0] != "spat" || !absl::StartsWith(parts[1], "s=") ||
+        !absl::SimpleAtod(parts[1].substr(2), &s) || !(s > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--methods: '", method, "': expected a method name, or spat:s=V with V > 0"));
+    }
+    c.mutable_method()->set_s(s);
+  }
   OptimizerConfig* o = c.mutable_optimizer();
   if (absl::GetFlag(FLAGS_lr) > 0) o->set_lr(absl::GetFlag(FLAGS_lr));
   if (const std::string s = absl::GetFlag(FLAGS_lr_schedule); !s.empty()) {
@@ -107,7 +119,10 @@ absl::StatusOr<std::vector<int>> Budgets(int preset_epochs) {
 // A cell's name: the method, the budget and what the flags changed.
 std::string CellName(const TrainConfig& c, int epochs) {
   const OptimizerConfig& o = c.optimizer();
-  return absl::StrFormat("curve_%s_e%d_n%d_lr%g_%s_%s_b%d_eps%g_k%d", c.method().name(), epochs,
+  const std::string s = c.method().name() == "spat" && c.method().s() != MethodConfig().s()
+                            ? absl::StrFormat("_s%g", c.method().s())
+                            : "";
+  return absl::StrFormat("curve_%s%s_e%d_n%d_lr%g_%s_%s_b%d_eps%g_k%d", c.method().name(), s, epochs,
                          c.dataset().train_subset(), o.lr(),
                          absl::AsciiStrToLower(OptimizerConfig::Schedule_Name(o.lr_schedule())),
                          absl::AsciiStrToLower(ModelConfig::Init_Name(c.model().init())),
@@ -190,7 +205,10 @@ absl::Status Plot(const Harness& h, const std::vector<Curves>& all) {
   std::vector<std::string> clean_plots, pgd_plots;
   for (const Curves& c : all) {
     // A data file's variable in the script is its name before the '.'.
-    const std::string name = absl::StrCat("m_", c.method);
+    std::string name = absl::StrCat("m_", c.method);
+    for (char& ch : name) {
+      if (!absl::ascii_isalnum(ch)) ch = '_';
+    }
     data[name + "_clean.dat"] = EpochRows(c.runs.back(), false);
     data[name + "_pgd.dat"] = EpochRows(c.runs.back(), true);
     const std::string title = absl::StrCat(" using 1:2:3 with yerrorlines title '", c.method, "'");

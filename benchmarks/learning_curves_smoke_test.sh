@@ -20,12 +20,16 @@ grep -q 'init: TORCH_DEFAULT' "$out"/cells/curve_madry_e2_*/config.textproto || 
 [ "$(grep -c 'finished earlier' "$TEST_TMPDIR/err2")" = 2 ] || { cat "$TEST_TMPDIR/err2"; fail "cells not reused"; }
 # --jobs=2: two processes train a shard of the cells each, then the parent
 # assembles the output from their cells.
-"$bin" --preset=smoke --methods=madry,trades --budgets=1 --jobs=2 --threads=2 \
+# spat:s=10 is SPAT with the scale s = 10 (Table 1's rows).
+"$bin" --preset=smoke --methods=madry,spat:s=10 --budgets=1 --jobs=2 --threads=2 \
   --out_dir="$TEST_TMPDIR/jobs" > /dev/null 2> "$TEST_TMPDIR/err3" || { tail "$TEST_TMPDIR/err3"; fail "--jobs=2"; }
 grep -q 'in 2 processes of 1 thread' "$TEST_TMPDIR/err3" || fail "--jobs did not start 2 processes"
 [ "$(grep -c 'shard [01]/2: training only' "$TEST_TMPDIR/err3")" = 2 ] || fail "not 2 shards"
-grep -q '| trades | 1 |' "$TEST_TMPDIR/jobs/curves.md" && grep -q '| madry | 1 |' "$TEST_TMPDIR/jobs/curves.md" ||
+grep -q '| spat:s=10 | 1 |' "$TEST_TMPDIR/jobs/curves.md" && grep -q '| madry | 1 |' "$TEST_TMPDIR/jobs/curves.md" ||
   fail "the merged output lacks a method"
+grep -q '^  s: 10$' "$TEST_TMPDIR"/jobs/cells/curve_spat_s10_e1_*/config.textproto || fail "spat:s=10 did not train with s = 10"
+"$bin" --preset=smoke --methods=madry:s=2 --out_dir="$out" > /dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] || fail "madry:s=2 exited $rc, want 2"
 "$bin" --preset=smoke --jobs=2 --merge --out_dir="$out" > /dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "--jobs with --merge exited $rc, want 2"
 "$bin" --preset=smoke --budgets=2,1 --out_dir="$out" > /dev/null 2>&1; rc=$?

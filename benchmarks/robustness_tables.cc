@@ -12,6 +12,7 @@
 #include "benchmarks/presets.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
+#include "spat/config.pb.h"
 #include "spat/method.h"
 
 namespace spat::benchmarks {
@@ -123,8 +124,8 @@ struct Accuracies {
   std::map<std::pair<std::string, bool>, double> seconds;
 };
 
-// Every column's attack, white-box and transferred from `source_fn`, on one
-// trained model.
+// Every column's attack, white-box and (if `source_fn` is set) transferred
+// from `source_fn`, on one trained model.
 absl::Status AttackOneRun(const Harness& h, const std::vector<Column>& columns,
                           const attacks::ForwardFn& fn, const attacks::ForwardFn& source_fn,
                           const data::Dataset& test, const attacks::EvaluatorOptions& eo,
@@ -132,6 +133,7 @@ absl::Status AttackOneRun(const Harness& h, const std::vector<Column>& columns,
   const bool smoke = h.options().preset == Preset::kSmoke;
   for (const Column& col : columns) {
     for (const bool transfer : {false, true}) {
+      if (transfer && !source_fn) break;  // white-box only
       const std::string& attack = smoke ? col.smoke : col.attack;
       const std::string name = attack == "clean" ? "clean" : (transfer ? "transfer_" : "") + attack;
       SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(name));
@@ -254,7 +256,117 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   return std::make_pair(white, black);
 }
 
+// One open choice of Table 8: SPAT or TRADES with these settings.
+struct Choice {
+  std::string row;
+  std::string cell;
+  std::string method;
+  ModelConfig::Init init = ModelConfig::REFERENCE;
+  bool detach_gains = false;
+  bool normal_prototypes = false;
+  bool clamp_start = true;
+};
+
+const std::vector<Choice>& Choices() {
+  static const auto* choices = new std::vector<Choice>{
+      {kSpatDefault, "spat_default", "spat"},
+      {"SPAT, init torch_default", "spat_init_torch", "spat", ModelConfig::TORCH_DEFAULT},
+      {"SPAT, gains detached", "spat_detached", "spat", ModelConfig::REFERENCE, true},
+      {"SPAT, prototypes N(0, 0.01^2)", "spat_prototypes_normal", "spat", ModelConfig::REFERENCE,
+       false, true},
+      {"SPAT, start unclamped", "spat_start_unclamped", "spat", ModelConfig::REFERENCE, false,
+       false, false},
+      {kSpatCombination, "spat_combination", "spat", ModelConfig::TORCH_DEFAULT, true, true},
+      {kTradesDefault, "trades_default", "trades"},
+      {"TRADES, init torch_default", "trades_init_torch", "trades", ModelConfig::TORCH_DEFAULT},
+  };
+  return *choices;
+}
+
+TrainConfig ChoiceConfig(const TrainConfig& base, const Choice& choice) {
+  TrainConfig c = base;
+  c.mutable_method()->set_name(choice.method);
+  c.mutable_method()->clear_lambda();
+  c.mutable_model()->set_init(choice.init);
+  if (choice.detach_gains) c.mutable_method()->set_detach_gains(true);
+  if (choice.normal_prototypes) c.mutable_model()->set_prototype_init(ModelConfig::NORMAL_0_01);
+  if (!choice.clamp_start) c.mutable_train_attack()->set_clamp_start(false);
+  return c;
+}
+
+// Clean, PGD-20 and C&W on the table's test images, AutoAttack on the first
+// `aa_n` of them, for every run of one choice.
+absl::Status AttackChoice(const Harness& h, const Setup& s, const data::Dataset& test,
+                          int64_t aa_n, const Choice& choice,
+                          const std::vector<CellResult>& runs, Table* table) {
+  const std::vector<Column> columns = {
+      {"Clean", "clean", "clean"}, {"PGD-20", "pgd20", "pgd3"}, {"C&W", "cw", "cw3"}};
+  data::Dataset aa_test = test;
+  aa_test.images = test.images.narrow(0, 0, std::min<int64_t>(aa_n, test.images.size(0)));
+  aa_test.labels = test.labels.narrow(0, 0, aa_test.images.size(0));
+  attacks::EvaluatorOptions eo = s.eval;
+  eo.num_classes = static_cast<int>(test.num_classes);
+  eo.device = h.options().device;
+  eo.cuda_graphs = h.options().cuda_graphs;
+  models::ModelSpec mspec;
+  mspec.name = s.base.model().name();
+  mspec.num_classes = test.num_classes;
+  mspec.in_channels = test.images.size(1);
+  mspec.image_size = test.images.size(2);
+  Accuracies acc;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
+    model->to(h.options().device);
+    attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
+    SPAT_RETURN_IF_ERROR(AttackOneRun(h, columns, fn, nullptr, test, eo, choice.row, k,
+                                      runs.size(), &acc));
+    SPAT_RETURN_IF_ERROR(AttackOneRun(h, {{"AA", "aa", "aa"}}, fn, nullptr, aa_test, eo,
+                                      choice.row, k, runs.size(), &acc));
+  }
+  for (const char* col : {"Clean", "PGD-20", "C&W", "AA"}) {
+    table->Add(choice.row, col, acc.acc[{col, false}], acc.seconds[{col, false}], &runs);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<Table> RunTable8(const Harness& h) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, MnistSetup(h.options().preset));
+  const int64_t aa_n = h.options().preset == Preset::kCpu ? kTable8AutoAttackImages : s.n;
+  if (h.TrainingOnly()) {
+    for (const Choice& choice : Choices()) {
+      SPAT_RETURN_IF_ERROR(h.TrainCells(choice.cell, ChoiceConfig(s.base, choice)).status());
+    }
+    return Table(PaperTable(), h.options().preset, "");
+  }
+  SPAT_ASSIGN_OR_RETURN(PaperTable paper, h.Paper("table8"));
+  std::string protocol = DescribeProtocol(s.base);
+  absl::StrAppend(&protocol, "; each method with its own default lambda; attacks at eps ",
+                  absl::StrFormat("%.4g", s.eval.epsilon), " (PGD-20 step eps/10, C&W = 20 PGD "
+                  "steps on the C&W margin) on the first ", s.n, " test images, AutoAttack "
+                  "(standard: APGD-CE, APGD-T, FAB-T, Square) on the first ",
+                  std::min<int64_t>(aa_n, s.n));
+  if (s.eval.apgd_iters != 100) {
+    absl::StrAppend(&protocol, absl::StrFormat(" with reduced budgets (APGD/FAB %d iterations, "
+                                               "Square %d queries)",
+                                               s.eval.apgd_iters, s.eval.square_queries));
+  }
+  Table table(paper, h.options().preset, protocol);
+  const data::DatasetSpec dspec{s.base.dataset().name(), s.base.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test, data::LoadDataset(dspec, data::Split::kTest, s.n));
+  for (const Choice& choice : Choices()) {
+    if (h.options().log) *h.options().log << "\n== table8: " << choice.row << "\n";
+    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs,
+                          h.TrainCells(choice.cell, ChoiceConfig(s.base, choice)));
+    SPAT_RETURN_IF_ERROR(AttackChoice(h, s, test, aa_n, choice, runs, &table));
+  }
+  if (h.options().preset == Preset::kSmoke) {
+    table.Note("Smoke preset: PGD-20 -> PGD-3, C&W -> C&W-3, AutoAttack at reduced budgets.");
+  }
+  table.AddClaims(ChoicesClaims(table.result()));
+  return table;
+}
 
 absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h) {
   SPAT_ASSIGN_OR_RETURN(Setup s, MnistSetup(h.options().preset));

@@ -21,6 +21,16 @@ absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h);
 // data in the smoke preset; the others need CIFAR-10 on disk).
 absl::StatusOr<std::pair<Table, Table>> RunTables67(const Harness& h);
 
+// Table 8 (not in the paper): the implementation choices the paper leaves
+// open, each on its own and in one combination, for SPAT (and TRADES where a
+// choice applies), on the MNIST protocol of Tables 4-5: clean, PGD-20, C&W,
+// AutoAttack. Claims (benchmarks/claims.h, ChoicesClaims) test each choice.
+absl::StatusOr<Table> RunTable8(const Harness& h);
+
+// The cpu preset runs AutoAttack on this many of the test images (its
+// standard budgets cost minutes per model on 2 cores).
+inline constexpr int64_t kTable8AutoAttackImages = 200;
+
 }  // namespace spat::benchmarks
 
 #endif  // SPAT_BENCHMARKS_ROBUSTNESS_TABLES_H_

@@ -16,8 +16,14 @@ ClassHeadImpl::ClassHeadImpl(int64_t in_features, int64_t num_classes,
               "head needs in_features > 0 and num_classes > 1, got ",
               in_features, ", ", num_classes);
   weight = register_parameter("weight", torch::empty({num_classes, in_features}));
-  // nn.Linear's default initialization.
-  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  TORCH_CHECK(options_.prototype_std >= 0, "prototype_std must be >= 0, got ",
+              options_.prototype_std);
+  if (options_.prototype_std > 0) {
+    torch::nn::init::normal_(weight, 0.0, options_.prototype_std);
+  } else {
+    // nn.Linear's default initialization.
+    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  }
   if (options_.type == HeadType::kLinear) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
     bias = register_parameter("bias", torch::empty({num_classes}));

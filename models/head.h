@@ -19,6 +19,9 @@ enum class HeadType { kLinear, kNce };
 struct HeadOptions {
   HeadType type = HeadType::kLinear;
   double s = 5.0;  // NCE scale; ignored by the linear head.
+  // > 0: the weight (the NCE prototypes) starts from N(0, prototype_std^2),
+  // as in the authors' SPAT script; 0: nn.Linear's initialization.
+  double prototype_std = 0.0;
 };
 
 class ClassHeadImpl : public torch::nn::Module {

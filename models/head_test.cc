@@ -1,5 +1,7 @@
 #include "models/head.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "gtest/gtest.h"
@@ -48,6 +50,20 @@ TEST(ClassHead, NceInvariantToFeatureScale) {
   ClassHead head(8, 10, HeadOptions{HeadType::kNce, 5.0});
   at::Tensor z = torch::randn({4, 8});
   EXPECT_TRUE(torch::allclose(head->forward(z), head->forward(z * 7.5), 1e-5, 1e-5));
+}
+
+// prototype_std > 0: N(0, std^2) prototypes (the authors' SPAT script);
+// 0: nn.Linear's Kaiming-uniform, bound 1/sqrt(in_features).
+TEST(ClassHead, PrototypeInitIsNnLinearsOrASmallNormal) {
+  torch::manual_seed(4);
+  ClassHead linear_init(200, 10, HeadOptions{HeadType::kNce, 5.0});
+  EXPECT_LE(linear_init->weight.abs().max().item<double>(), 1.0 / std::sqrt(200.0) + 1e-7);
+  EXPECT_NEAR(linear_init->weight.std().item<double>(), 1.0 / std::sqrt(3.0 * 200), 0.003);
+  ClassHead normal(200, 10, HeadOptions{HeadType::kNce, 5.0, 0.01});
+  EXPECT_NEAR(normal->weight.std().item<double>(), 0.01, 0.001);
+  EXPECT_NEAR(normal->weight.mean().item<double>(), 0.0, 0.002);
+  EXPECT_GT(normal->weight.abs().max().item<double>(), 0.03);  // unbounded, not uniform
+  EXPECT_THROW(ClassHead(8, 10, HeadOptions{HeadType::kNce, 5.0, -1.0}), c10::Error);
 }
 
 TEST(ClassHead, RejectsBadShapesAndScale) {

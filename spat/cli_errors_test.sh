@@ -121,6 +121,14 @@ grep -q 'lr_schedule: ONE_CYCLE' "$tmp/one-cycle/config.textproto" && grep -q 'i
   { echo "FAIL [one_cycle]: config.textproto lacks the schedule or init"; failures=$((failures + 1)); }
 expect bad_schedule 2 "--lr_schedule must be step, cosine or one_cycle" -- "${tiny[@]}" --lr_schedule=linear --out_dir="$tmp/r28"
 expect bad_init 2 "--init must be reference or torch_default" -- "${tiny[@]}" --init=xavier --out_dir="$tmp/r29"
+# The open choices of Table 8: NCE prototype init and the unclamped start.
+expect choices 0 "training small_cnn" -- "${tiny[@]}" --data_dir="$good" --method=spat \
+  --num_steps=1 --prototype_init=normal_0_01 --clamp_start=false --out_dir="$tmp/choices"
+grep -q 'prototype_init: NORMAL_0_01' "$tmp/choices/config.textproto" && grep -q 'clamp_start: false' "$tmp/choices/config.textproto" ||
+  { echo "FAIL [choices]: config.textproto lacks prototype_init or clamp_start"; failures=$((failures + 1)); }
+expect bad_prototype_init 2 "--prototype_init must be nn_linear or normal_0_01" -- "${tiny[@]}" --prototype_init=zeros --out_dir="$tmp/r29b"
+expect prototypes_of_linear_head 2 "--prototype_init (model.prototype_init): NORMAL_0_01 sets the NCE head's prototypes" -- \
+  "${tiny[@]}" --method=trades --prototype_init=normal_0_01 --out_dir="$tmp/r29c"
 expect warmup_without_one_cycle 2 "--warmup_fraction (optimizer.warmup_fraction): used by lr_schedule ONE_CYCLE only" -- \
   "${tiny[@]}" --warmup_fraction=0.2 --out_dir="$tmp/r30"
 touch "$tmp/a_file"

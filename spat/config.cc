@@ -77,22 +77,31 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& text,
   return config;
 }
 
-absl::StatusOr<OptimizerConfig::Schedule> ParseLrSchedule(const std::string& name) {
-  OptimizerConfig::Schedule s;
-  if (!OptimizerConfig::Schedule_Parse(absl::AsciiStrToUpper(name), &s)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("must be step, cosine or one_cycle, got '", name, "'"));
+namespace {
+
+// A config enum's value from its name in lower case (e.g. one_cycle).
+template <typename Enum>
+absl::StatusOr<Enum> ParseEnum(const std::string& name, bool (*parse)(const std::string&, Enum*),
+                               const char* allowed) {
+  Enum e;
+  if (!parse(absl::AsciiStrToUpper(name), &e)) {
+    return absl::InvalidArgumentError(absl::StrCat("must be ", allowed, ", got '", name, "'"));
   }
-  return s;
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<OptimizerConfig::Schedule> ParseLrSchedule(const std::string& name) {
+  return ParseEnum(name, &OptimizerConfig::Schedule_Parse, "step, cosine or one_cycle");
 }
 
 absl::StatusOr<ModelConfig::Init> ParseInit(const std::string& name) {
-  ModelConfig::Init i;
-  if (!ModelConfig::Init_Parse(absl::AsciiStrToUpper(name), &i)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("must be reference or torch_default, got '", name, "'"));
-  }
-  return i;
+  return ParseEnum(name, &ModelConfig::Init_Parse, "reference or torch_default");
+}
+
+absl::StatusOr<ModelConfig::PrototypeInit> ParsePrototypeInit(const std::string& name) {
+  return ParseEnum(name, &ModelConfig::PrototypeInit_Parse, "nn_linear or normal_0_01");
 }
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
@@ -165,6 +174,10 @@ absl::Status ValidateEvalAttack(const AttackConfig& a) {
     if (!info->loss) return NotRead(p + ".loss", a.name(), "ascends its own loss");
     SPAT_RETURN_IF_ERROR(CheckName(p + ".loss", a.loss(), attacks::KnownPgdLosses()));
   }
+  if (a.has_clamp_start()) {
+    return absl::InvalidArgumentError(
+        "eval_attack.clamp_start: only the training attack's start reads it; remove the field");
+  }
   if (a.norm() == "l2" && !info->l2) {
     return absl::InvalidArgumentError(absl::StrCat(
         p, ".norm: attack '", a.name(), "' is l-inf only; l2 is available for pgd, mim, cw"));
@@ -191,6 +204,14 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   }
   if (m.name() != "natural") SPAT_RETURN_IF_ERROR(ValidateTrainAttack(c.train_attack()));
   SPAT_RETURN_IF_ERROR(ValidateEvalAttack(c.eval_attack()));
+  if (c.model().prototype_init() != ModelConfig::NN_LINEAR &&
+      (c.model().head() == ModelConfig::LINEAR ||
+       (c.model().head() == ModelConfig::HEAD_DEFAULT && !(m.name() == "spat" && m.use_nce())))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model.prototype_init: ", ModelConfig::PrototypeInit_Name(c.model().prototype_init()),
+        " sets the NCE head's prototypes, but this run's head is linear (the NCE head is "
+        "SPAT's, with method.use_nce); remove the field"));
+  }
 
   const OptimizerConfig& o = c.optimizer();
   SPAT_RETURN_IF_ERROR(CheckRange("optimizer.lr", o.lr(), 0.0, true));

@@ -40,10 +40,12 @@ absl::Status ValidateTrainAttack(const AttackConfig& a);
 absl::Status ValidateEvalAttack(const AttackConfig& a);
 
 // The lower-case names of the recipe options, as flags take them: step |
-// cosine | one_cycle, reference | torch_default. InvalidArgument "must be ...,
+// cosine | one_cycle, reference | torch_default, nn_linear | normal_0_01.
+// InvalidArgument "must be ...,
 // got '<name>'" otherwise (the caller prefixes the flag).
 absl::StatusOr<OptimizerConfig::Schedule> ParseLrSchedule(const std::string& name);
 absl::StatusOr<ModelConfig::Init> ParseInit(const std::string& name);
+absl::StatusOr<ModelConfig::PrototypeInit> ParsePrototypeInit(const std::string& name);
 
 // Checks every field: names known, numbers finite and in range.
 absl::Status ValidateTrainConfig(const TrainConfig& c);

@@ -98,6 +98,21 @@ TEST(Config, ValidationRejectsNonsenseNamingTheField) {
       {"unknown norm", [](TrainConfig* c) { c->mutable_train_attack()->set_norm("l1"); },
        "train_attack.norm"},
       {"unknown device", [](TrainConfig* c) { c->set_device("tpu"); }, "device"},
+      {"prototypes of a linear head",
+       [](TrainConfig* c) {
+         c->mutable_method()->set_name("trades");
+         c->mutable_model()->set_prototype_init(ModelConfig::NORMAL_0_01);
+       },
+       "model.prototype_init: NORMAL_0_01 sets the NCE head's prototypes, but this run's head "
+       "is linear"},
+      {"prototypes of SPAT's CE variant",
+       [](TrainConfig* c) {
+         c->mutable_method()->set_use_nce(false);
+         c->mutable_model()->set_prototype_init(ModelConfig::NORMAL_0_01);
+       },
+       "model.prototype_init"},
+      {"eval clamp_start", [](TrainConfig* c) { c->mutable_eval_attack()->set_clamp_start(false); },
+       "eval_attack.clamp_start: only the training attack's start reads it"},
   };
   for (const BadCase& b : cases) {
     TrainConfig c;

@@ -73,6 +73,12 @@ ABSL_FLAG(absl::optional<double>, warmup_fraction, absl::nullopt,
 ABSL_FLAG(absl::optional<std::string>, init, absl::nullopt,
           "reference (default: the reference scripts' layer init, e.g. TRADES's SmallCNN) | "
           "torch_default (PyTorch's layer defaults)");
+ABSL_FLAG(absl::optional<std::string>, prototype_init, absl::nullopt,
+          "NCE head: nn_linear (default: nn.Linear's init) | normal_0_01 (N(0, 0.01^2), as the "
+          "authors' SPAT script)");
+ABSL_FLAG(absl::optional<bool>, clamp_start, absl::nullopt,
+          "training attack: project the random start into [0, 1] (default true; false: into "
+          "the ball only, as the authors' script)");
 ABSL_FLAG(absl::optional<double>, momentum, absl::nullopt, "SGD momentum");
 ABSL_FLAG(absl::optional<double>, weight_decay, absl::nullopt, "L2 weight decay");
 ABSL_FLAG(absl::optional<uint64_t>, seed, absl::nullopt, "random seed");
@@ -111,6 +117,22 @@ void Override(const absl::Flag<absl::optional<T>>& flag, Setter set) {
   if (absl::optional<T> v = absl::GetFlag(flag); v.has_value()) set(*v);
 }
 
+// A named option (--init=torch_default): false after an error message naming
+// the flag if `parse` refuses the name.
+template <typename Enum, typename Setter>
+bool OverrideEnum(const absl::Flag<absl::optional<std::string>>& flag, const char* name,
+                  absl::StatusOr<Enum> (*parse)(const std::string&), Setter set) {
+  absl::optional<std::string> v = absl::GetFlag(flag);
+  if (!v.has_value()) return true;
+  absl::StatusOr<Enum> e = parse(*v);
+  if (!e.ok()) {
+    std::cerr << "error: --" << name << " " << e.status().message() << "\n";
+    return false;
+  }
+  set(*e);
+  return true;
+}
+
 // "train_attack.epsilon = -1 is out of range..." -> "--epsilon (train_attack.epsilon) = -1 ...":
 // validation speaks in config fields; a CLI user typed flags.
 std::string WithFlagName(const std::string& message) {
@@ -124,7 +146,8 @@ std::string WithFlagName(const std::string& message) {
       {"eval_attack.name", "eval_attack"},    {"eval_attack.epsilon", "eval_epsilon"},
       {"eval_attack.step_size", "eval_step_size"},
       {"eval_attack.num_steps", "eval_steps"}, {"optimizer.lr", "lr"},
-      {"optimizer.momentum", "momentum"},     {"optimizer.warmup_fraction", "warmup_fraction"},     {"optimizer.weight_decay", "weight_decay"},
+      {"optimizer.momentum", "momentum"},     {"optimizer.warmup_fraction", "warmup_fraction"},
+      {"optimizer.weight_decay", "weight_decay"}, {"model.prototype_init", "prototype_init"},
       {"optimizer.epochs", "epochs"},         {"optimizer.batch_size", "batch_size"},
       {"threads", "threads"},                 {"device", "device"}};
   for (const auto& [field, flag] : kFlags) {
@@ -170,13 +193,12 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
     config->mutable_model()->set_head(*h == "nce" ? spat::ModelConfig::NCE
                                                   : spat::ModelConfig::LINEAR);
   }
-  if (absl::optional<std::string> v = absl::GetFlag(FLAGS_init); v.has_value()) {
-    absl::StatusOr<spat::ModelConfig::Init> init = spat::ParseInit(*v);
-    if (!init.ok()) {
-      std::cerr << "error: --init " << init.status().message() << "\n";
-      return false;
-    }
-    config->mutable_model()->set_init(*init);
+  spat::ModelConfig* model = config->mutable_model();
+  if (!OverrideEnum(FLAGS_init, "init", &spat::ParseInit,
+                    [&](spat::ModelConfig::Init v) { model->set_init(v); }) ||
+      !OverrideEnum(FLAGS_prototype_init, "prototype_init", &spat::ParsePrototypeInit,
+                    [&](spat::ModelConfig::PrototypeInit v) { model->set_prototype_init(v); })) {
+    return false;
   }
   auto* m = config->mutable_method();
   Override(FLAGS_method, [&](const std::string& v) { m->set_name(v); });
@@ -193,6 +215,7 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });
   Override(FLAGS_num_steps, [&](int v) { a->set_num_steps(v); });
   Override(FLAGS_random_start, [&](bool v) { a->set_random_start(v); });
+  Override(FLAGS_clamp_start, [&](bool v) { a->set_clamp_start(v); });
   auto* e = config->mutable_eval_attack();
   Override(FLAGS_eval_attack, [&](const std::string& v) { e->set_name(v); });
   Override(FLAGS_eval_epsilon, [&](double v) { e->set_epsilon(v); });
@@ -202,13 +225,9 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_epochs, [&](int v) { o->set_epochs(v); });
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
-  if (absl::optional<std::string> v = absl::GetFlag(FLAGS_lr_schedule); v.has_value()) {
-    absl::StatusOr<spat::OptimizerConfig::Schedule> sched = spat::ParseLrSchedule(*v);
-    if (!sched.ok()) {
-      std::cerr << "error: --lr_schedule " << sched.status().message() << "\n";
-      return false;
-    }
-    o->set_lr_schedule(*sched);
+  if (!OverrideEnum(FLAGS_lr_schedule, "lr_schedule", &spat::ParseLrSchedule,
+                    [&](spat::OptimizerConfig::Schedule v) { o->set_lr_schedule(v); })) {
+    return false;
   }
   Override(FLAGS_warmup_fraction, [&](double v) { o->set_warmup_fraction(v); });
   Override(FLAGS_momentum, [&](double v) { o->set_momentum(v); });

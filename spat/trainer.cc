@@ -125,6 +125,7 @@ MethodOptions MethodOptionsOf(const TrainConfig& c) {
   mo.attack.num_steps = a.num_steps();
   mo.attack.norm = a.norm() == "l2" ? attacks::Norm::kL2 : attacks::Norm::kLinf;
   mo.attack.bf16 = c.bf16();
+  mo.attack.clamp_start = a.clamp_start();
   // random_start = false: every method's inner attack starts at x.
   if (!a.random_start()) mo.attack.start = attacks::StartMode::kNone;
   return mo;
@@ -145,7 +146,8 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, c10::Device de
   spec.image_size = run.train.images.size(2);
   spec.head = {c.model().head() == ModelConfig::NCE ? models::HeadType::kNce
                                                      : models::HeadType::kLinear,
-               c.method().s()};
+               c.method().s(),
+               c.model().prototype_init() == ModelConfig::NORMAL_0_01 ? 0.01 : 0.0};
   spec.init = c.model().init() == ModelConfig::TORCH_DEFAULT ? models::InitScheme::kTorchDefault
                                                              : models::InitScheme::kReference;
   torch::manual_seed(c.seed());  // initialization and dropout
