@@ -79,6 +79,14 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& text,
 
 namespace {
 
+// The head a run trains: model.head, or by default NCE for SPAT's NCE
+// variants and linear otherwise.
+ModelConfig::Head ResolvedHead(const TrainConfig& c) {
+  if (c.model().head() != ModelConfig::HEAD_DEFAULT) return c.model().head();
+  return c.method().name() == "spat" && c.method().use_nce() ? ModelConfig::NCE
+                                                              : ModelConfig::LINEAR;
+}
+
 // A config enum's value from its name in lower case (e.g. one_cycle).
 template <typename Enum>
 absl::StatusOr<Enum> ParseEnum(const std::string& name, bool (*parse)(const std::string&, Enum*),
@@ -205,8 +213,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (m.name() != "natural") SPAT_RETURN_IF_ERROR(ValidateTrainAttack(c.train_attack()));
   SPAT_RETURN_IF_ERROR(ValidateEvalAttack(c.eval_attack()));
   if (c.model().prototype_init() != ModelConfig::NN_LINEAR &&
-      (c.model().head() == ModelConfig::LINEAR ||
-       (c.model().head() == ModelConfig::HEAD_DEFAULT && !(m.name() == "spat" && m.use_nce())))) {
+      ResolvedHead(c) != ModelConfig::NCE) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model.prototype_init: ", ModelConfig::PrototypeInit_Name(c.model().prototype_init()),
         " sets the NCE head's prototypes, but this run's head is linear (the NCE head is "
@@ -248,10 +255,7 @@ absl::StatusOr<TrainConfig> ResolveTrainConfig(const TrainConfig& raw) {
   TrainConfig c = raw;
   MethodConfig* m = c.mutable_method();
   if (!m->has_lambda()) m->set_lambda(DefaultLambda(m->name()));
-  if (c.model().head() == ModelConfig::HEAD_DEFAULT) {
-    c.mutable_model()->set_head(m->name() == "spat" && m->use_nce() ? ModelConfig::NCE
-                                                                      : ModelConfig::LINEAR);
-  }
+  c.mutable_model()->set_head(ResolvedHead(c));
   AttackConfig* ev = c.mutable_eval_attack();
   const attacks::AttackInfo& info = *attacks::FindAttack(ev->name());
   if (!ev->has_epsilon()) ev->set_epsilon(c.train_attack().epsilon());
