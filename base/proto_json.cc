@@ -15,6 +15,39 @@ std::string ToJson(const google::protobuf::Message& message, bool with_defaults)
   return json;
 }
 
+void SetDefaultsExplicitly(google::protobuf::Message* message) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Descriptor* d = message->GetDescriptor();
+  const google::protobuf::Reflection* r = message->GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated()) {
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      for (int k = 0; k < r->FieldSize(*message, f); ++k) {
+        SetDefaultsExplicitly(r->MutableRepeatedMessage(message, f, k));
+      }
+      continue;
+    }
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (r->HasField(*message, f)) SetDefaultsExplicitly(r->MutableMessage(message, f));
+      continue;
+    }
+    if (r->HasField(*message, f) || f->containing_oneof() != nullptr) continue;
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: r->SetInt32(message, f, f->default_value_int32()); break;
+      case FieldDescriptor::CPPTYPE_INT64: r->SetInt64(message, f, f->default_value_int64()); break;
+      case FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(message, f, f->default_value_uint32()); break;
+      case FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(message, f, f->default_value_uint64()); break;
+      case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(message, f, f->default_value_double()); break;
+      case FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(message, f, f->default_value_float()); break;
+      case FieldDescriptor::CPPTYPE_BOOL: r->SetBool(message, f, f->default_value_bool()); break;
+      case FieldDescriptor::CPPTYPE_ENUM: r->SetEnum(message, f, f->default_value_enum()); break;
+      case FieldDescriptor::CPPTYPE_STRING: r->SetString(message, f, f->default_value_string()); break;
+      case FieldDescriptor::CPPTYPE_MESSAGE: break;
+    }
+  }
+}
+
 std::string ToJsonLine(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;

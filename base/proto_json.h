@@ -17,6 +17,12 @@ namespace spat {
 // `with_defaults`: fields left at their default values are printed too.
 std::string ToJson(const google::protobuf::Message& message, bool with_defaults = true);
 
+// Sets every unset singular scalar field of `message`, and of the message
+// fields it holds, to its default value, so that ToJson(..., false) prints
+// them as ToJson(..., true) would, while fields left unset elsewhere in an
+// enclosing message stay absent.
+void SetDefaultsExplicitly(google::protobuf::Message* message);
+
 // The same on one line, without spaces (a JSON-lines record).
 std::string ToJsonLine(const google::protobuf::Message& message);
 

@@ -1,7 +1,9 @@
 #include "base/proto_json.h"
 
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include "gtest/gtest.h"
 
@@ -33,6 +35,33 @@ TEST(ProtoJson, StructValues) {
     EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
   }
   EXPECT_EQ(json.find('\n'), std::string::npos);
+}
+
+// What metrics.json relies on: a message whose defaults were set explicitly
+// prints without always_print_primitive_fields the values it prints with it
+// (in any order; empty lists aside), while a message field nobody set stays
+// absent.
+TEST(ProtoJson, DefaultsSetExplicitlyPrintAsWithDefaults) {
+  google::protobuf::FileOptions o;
+  o.set_java_package("x");
+  auto parsed = [](const std::string& json) {
+    google::protobuf::Struct s;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &s).ok()) << json;
+    return s;
+  };
+  google::protobuf::Struct with_defaults = parsed(ToJson(o, /*with_defaults=*/true));
+  with_defaults.mutable_fields()->erase("uninterpreted_option");  // []
+  EXPECT_EQ(ToJson(o, false).find("optimize_for"), std::string::npos);
+  SetDefaultsExplicitly(&o);
+  EXPECT_TRUE(o.has_optimize_for());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed(ToJson(o, false)),
+                                                                 with_defaults))
+      << ToJson(o, false);
+  google::protobuf::FieldDescriptorProto f;
+  f.set_name("a");
+  SetDefaultsExplicitly(&f);
+  EXPECT_TRUE(f.has_number());
+  EXPECT_FALSE(f.has_options());
 }
 
 }  // namespace

@@ -105,8 +105,11 @@ void SetConvergence(const std::vector<CellResult>& trained, ResultCell* c) {
     RunCurve* curve = c->add_curves();
     for (double v : r.clean_curve) curve->add_clean(v);
     for (double v : r.pgd_curve) curve->add_pgd(v);
+    for (int e : r.curve_epochs) curve->add_epoch(e);
     const size_t n = std::min(r.clean_curve.size(), r.pgd_curve.size());
-    if (n < 2) {
+    const bool consecutive = r.curve_epochs.size() != n || n < 2 ||
+                             r.curve_epochs[n - 1] == r.curve_epochs[n - 2] + 1;
+    if (n < 2 || !consecutive) {
       comparable = false;
       continue;
     }
@@ -253,6 +256,8 @@ namespace {
 
 void SetCurves(const TrainSummary& s, CellResult* r) {
   for (const EpochRecord& e : s.epochs) {
+    if (!e.evaluated) continue;
+    r->curve_epochs.push_back(e.epoch);
     r->clean_curve.push_back(e.clean);
     r->pgd_curve.push_back(e.pgd);
   }

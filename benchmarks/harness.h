@@ -48,14 +48,17 @@ struct CellResult {
   // --shard: another shard trains this cell; nothing else is set.
   bool skipped = false;
   std::string checkpoint;  // path of the trained model
-  // Its learning curve: per-epoch clean and PGD-20 test accuracy (percent).
+  // Its learning curve: clean and PGD-20 test accuracy (percent) after each
+  // evaluated epoch (curve_epochs, 1-based).
+  std::vector<int> curve_epochs;
   std::vector<double> clean_curve;
   std::vector<double> pgd_curve;
 };
 
 // A cell's training has converged when its last epoch moved neither the mean
 // clean nor the mean PGD-20 accuracy over its runs by more than this many
-// points. A single epoch has nothing to compare with: not converged.
+// points. A single epoch, or a last evaluation whose epoch before was not
+// evaluated, has nothing to compare with: not converged.
 inline constexpr double kConvergedWithin = 1.0;
 
 // A table under construction: our numbers, with the paper's looked up by

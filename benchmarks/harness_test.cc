@@ -134,6 +134,18 @@ TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
   single[0].pgd_curve = {10};
   t.Add("SPAT", "Clean", Clean(single), 0, &single);
   EXPECT_FALSE(t.result().cells(2).converged());
+  // Runs evaluated every 4th epoch and the last two compare epochs 15 and 16
+  // and record which epochs they are; a last evaluation whose epoch before
+  // was skipped has nothing to compare with.
+  std::vector<CellResult> sparse = {run(90, 90.5, 40, 40.2)};
+  sparse[0].curve_epochs = {15, 16};
+  t.Add("SPAT", "C&W", Clean(sparse), 0, &sparse);
+  EXPECT_TRUE(t.result().cells(3).converged());
+  ASSERT_EQ(t.result().cells(3).curves(0).epoch_size(), 2);
+  EXPECT_EQ(t.result().cells(3).curves(0).epoch(1), 16);
+  sparse[0].curve_epochs = {12, 16};
+  t.Add("TRADES", "C&W", Clean(sparse), 0, &sparse);
+  EXPECT_FALSE(t.result().cells(4).converged());
 }
 
 TEST(Harness, PresetNames) {

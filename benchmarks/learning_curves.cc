@@ -51,6 +51,10 @@ ABSL_FLAG(int, batch_size, 0, "batch size (0: the preset's)");
 ABSL_FLAG(double, epsilon, 0, "training and evaluation radius (0: the preset's)");
 ABSL_FLAG(int, num_steps, 0, "inner PGD steps (0: the preset's)");
 ABSL_FLAG(double, step_size, 0, "inner PGD step (0: the preset's)");
+ABSL_FLAG(bool, bf16, false, "the inner attack under bfloat16 autocast (CPUs with AVX512-BF16 or AMX)");
+ABSL_FLAG(int, eval_every, 0,
+          "evaluate after every Nth epoch and the last two (0: the preset's); the curves then "
+          "have those epochs only");
 
 namespace spat::benchmarks {
 namespace {
@@ -97,6 +101,12 @@ absl::StatusOr<TrainConfig> Protocol(Preset preset, const std::string& method) {
   }
   if (absl::GetFlag(FLAGS_num_steps) > 0) a->set_num_steps(absl::GetFlag(FLAGS_num_steps));
   if (absl::GetFlag(FLAGS_step_size) > 0) a->set_step_size(absl::GetFlag(FLAGS_step_size));
+  if (absl::GetFlag(FLAGS_bf16)) c.set_bf16(true);
+  if (absl::GetFlag(FLAGS_eval_every) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--eval_every=", absl::GetFlag(FLAGS_eval_every), ": expected N >= 1 (0: the preset's)"));
+  }
+  if (absl::GetFlag(FLAGS_eval_every) > 0) c.set_eval_every(absl::GetFlag(FLAGS_eval_every));
   return c;
 }
 
@@ -116,17 +126,19 @@ absl::StatusOr<std::vector<int>> Budgets(int preset_epochs) {
   return out;
 }
 
-// A cell's name: the method, the budget and what the flags changed.
+// A cell's name: the method, the budget and what the flags changed (not
+// eval_every, which changes what is measured, not what is trained).
 std::string CellName(const TrainConfig& c, int epochs) {
   const OptimizerConfig& o = c.optimizer();
   const std::string s = c.method().name() == "spat" && c.method().s() != MethodConfig().s()
                             ? absl::StrFormat("_s%g", c.method().s())
                             : "";
-  return absl::StrFormat("curve_%s%s_e%d_n%d_lr%g_%s_%s_b%d_eps%g_k%d", c.method().name(), s, epochs,
-                         c.dataset().train_subset(), o.lr(),
+  return absl::StrFormat("curve_%s%s_e%d_n%d_lr%g_%s_%s_b%d_eps%g_k%d_st%g%s", c.method().name(), s,
+                         epochs, c.dataset().train_subset(), o.lr(),
                          absl::AsciiStrToLower(OptimizerConfig::Schedule_Name(o.lr_schedule())),
                          absl::AsciiStrToLower(ModelConfig::Init_Name(c.model().init())),
-                         o.batch_size(), c.train_attack().epsilon(), c.train_attack().num_steps());
+                         o.batch_size(), c.train_attack().epsilon(), c.train_attack().num_steps(),
+                         c.train_attack().step_size(), c.bf16() ? "_bf16" : "");
 }
 
 struct Curves {
@@ -135,18 +147,19 @@ struct Curves {
   std::vector<std::vector<CellResult>> runs;  // per budget, per seed
 };
 
-// Per epoch, mean and sd over the runs of `which` (clean or PGD-20).
+// Per evaluated epoch, mean and sd over the runs of `which` (clean or PGD-20).
 std::string EpochRows(const std::vector<CellResult>& runs, bool pgd) {
-  std::string rows;
-  const size_t epochs = runs.empty() ? 0 : runs[0].clean_curve.size();
-  for (size_t e = 0; e < epochs; ++e) {
-    std::vector<double> v;
-    for (const CellResult& r : runs) {
-      const std::vector<double>& curve = pgd ? r.pgd_curve : r.clean_curve;
-      if (e < curve.size()) v.push_back(curve[e]);
+  std::map<int, std::vector<double>> at;
+  for (const CellResult& r : runs) {
+    const std::vector<double>& curve = pgd ? r.pgd_curve : r.clean_curve;
+    for (size_t i = 0; i < curve.size() && i < r.curve_epochs.size(); ++i) {
+      at[r.curve_epochs[i]].push_back(curve[i]);
     }
+  }
+  std::string rows;
+  for (const auto& [epoch, v] : at) {
     const Summary s = Summarize(v);
-    absl::StrAppend(&rows, e + 1, " ", s.mean, " ", s.sd, "\n");
+    absl::StrAppend(&rows, epoch, " ", s.mean, " ", s.sd, "\n");
   }
   return rows;
 }
@@ -192,6 +205,7 @@ google::protobuf::Struct Json(const Harness& h, const std::vector<Curves>& all,
           m[absl::StrCat("epochs_", c.budgets[b])].mutable_list_value();
       for (const CellResult& r : c.runs[b]) {
         auto& run = *runs->add_values()->mutable_struct_value()->mutable_fields();
+        run["epoch"] = JsonList(std::vector<double>(r.curve_epochs.begin(), r.curve_epochs.end()));
         run["clean"] = JsonList(r.clean_curve);
         run["pgd20"] = JsonList(r.pgd_curve);
       }

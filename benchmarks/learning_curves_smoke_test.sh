@@ -1,7 +1,7 @@
 #!/bin/bash
 # //benchmarks:learning_curves on the smoke preset: madry at 1 and 2 epochs
 # with the one-cycle schedule and PyTorch's default init, then again (every
-# cell reused); bad flags exit 2.
+# cell reused); --eval_every; --jobs; bad flags exit 2.
 set -uo pipefail
 bin="${TEST_SRCDIR}/${TEST_WORKSPACE}/benchmarks/learning_curves"
 out="${TEST_TMPDIR}/curves"
@@ -18,6 +18,17 @@ grep -q 'lr_schedule: ONE_CYCLE' "$out"/cells/curve_madry_e2_*/config.textproto 
 grep -q 'init: TORCH_DEFAULT' "$out"/cells/curve_madry_e2_*/config.textproto || fail "config lacks the init"
 "$bin" "${args[@]}" > /dev/null 2> "$TEST_TMPDIR/err2" || fail "second run"
 [ "$(grep -c 'finished earlier' "$TEST_TMPDIR/err2")" = 2 ] || { cat "$TEST_TMPDIR/err2"; fail "cells not reused"; }
+# --eval_every=3: a 4-epoch run is evaluated after epochs 3 and 4 only, and
+# says so; the same flag on the first run's cells reuses them (it changes what
+# is measured, not what is trained).
+"$bin" "${args[@]}" --eval_every=3 > /dev/null 2> "$TEST_TMPDIR/err4" || fail "--eval_every on finished cells"
+[ "$(grep -c 'finished earlier' "$TEST_TMPDIR/err4")" = 2 ] || { cat "$TEST_TMPDIR/err4"; fail "--eval_every changed the cells' identity"; }
+"$bin" --preset=smoke --methods=madry --budgets=4 --eval_every=3 --threads=1 \
+  --out_dir="$TEST_TMPDIR/sparse" > /dev/null 2> "$TEST_TMPDIR/err5" || { tail "$TEST_TMPDIR/err5"; fail "--eval_every=3"; }
+tr -d ' \n' < "$TEST_TMPDIR/sparse/curves.json" | grep -q '"epoch":\[3,4\]' || fail "curves.json: not epochs 3 and 4"
+grep -q 'check PGD-5 (CE, random start)' "$TEST_TMPDIR/sparse/curves.md" &&
+  grep -q 'every 3 epochs and the last two' "$TEST_TMPDIR/sparse/curves.md" || fail "protocol lacks --eval_every"
+[ "$(grep -c 'not evaluated (eval_every 3)' "$TEST_TMPDIR/err5")" = 2 ] || fail "epochs 1 and 2 not reported as skipped"
 # --jobs=2: two processes train a shard of the cells each, then the parent
 # assembles the output from their cells.
 # spat:s=10 is SPAT with the scale s = 10 (Table 1's rows).
@@ -34,6 +45,8 @@ grep -q '^  s: 10$' "$TEST_TMPDIR"/jobs/cells/curve_spat_s10_e1_*/config.textpro
 [ "$rc" = 2 ] || fail "--jobs with --merge exited $rc, want 2"
 "$bin" --preset=smoke --budgets=2,1 --out_dir="$out" > /dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "decreasing --budgets exited $rc, want 2"
+"$bin" --preset=smoke --eval_every=-1 --out_dir="$out" > /dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] || fail "--eval_every=-1 exited $rc, want 2"
 "$bin" --preset=smoke --lr_schedule=linear --out_dir="$out" > /dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "unknown --lr_schedule exited $rc, want 2"
 echo PASS

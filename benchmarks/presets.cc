@@ -100,14 +100,17 @@ std::string DescribeProtocol(const TrainConfig& c) {
   const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
   return absl::StrFormat(
       "%s, %s (%s init), %s train / %s test images, %d epoch(s) SGD (%s, momentum 0.9, wd %g, "
-      "batch %d); training PGD-%d, eps %.4g, step %.4g; per-epoch check PGD-%d (CE, random start), "
+      "batch %d); training PGD-%d%s, eps %.4g, step %.4g; %s check PGD-%d (CE, random start), "
       "eps %.4g, step %.4g; base seed %d",
       d.name(), c.model().name(),
       c.model().init() == ModelConfig::TORCH_DEFAULT ? "PyTorch default" : "reference",
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
       d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),
-      DescribeSchedule(o), o.weight_decay(), o.batch_size(), a.num_steps(), a.epsilon(),
-      a.step_size(),
+      DescribeSchedule(o), o.weight_decay(), o.batch_size(), a.num_steps(),
+      c.bf16() ? " (bf16 autocast)" : "", a.epsilon(), a.step_size(),
+      c.eval_every() > 1
+          ? absl::StrFormat("every %d epochs and the last two:", c.eval_every())
+          : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed());
 }

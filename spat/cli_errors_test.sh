@@ -70,6 +70,7 @@ expect negative_lambda 2 "--lambda (method.lambda) = -1" -- "${tiny[@]}" --lambd
 expect nan_lr 2 "--lr (optimizer.lr) = nan" -- "${tiny[@]}" --lr=nan --out_dir="$tmp/r13"
 expect inf_step 2 "--step_size (train_attack.step_size) = inf" -- "${tiny[@]}" --method=madry --step_size=inf --out_dir="$tmp/r14"
 expect zero_steps 2 "--num_steps (train_attack.num_steps) = 0" -- "${tiny[@]}" --method=trades --num_steps=0 --out_dir="$tmp/r15"
+expect zero_eval_every 2 "--eval_every (eval_every) = 0" -- "${tiny[@]}" --eval_every=0 --out_dir="$tmp/r15e"
 expect not_a_number 2 "epsilon" -- "${tiny[@]}" --epsilon=abc --out_dir="$tmp/r16"
 expect unknown_flag 2 "unknown flag --epsilom" -- "${tiny[@]}" --epsilom=0.3 --out_dir="$tmp/r21"
 expect no_out_dir 2 "--out_dir is required" -- "${tiny[@]}"

@@ -243,6 +243,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   SPAT_RETURN_IF_ERROR(CheckRange("optimizer.warmup_fraction", o.warmup_fraction(), 0.0,
                                   /*strict=*/true, 0.999));
   SPAT_RETURN_IF_ERROR(CheckRange("threads", c.threads(), 0.0, false, 4096));
+  SPAT_RETURN_IF_ERROR(CheckRange("eval_every", c.eval_every(), 1.0, false, 1e6));
   if (c.device() != "cpu" && c.device() != "auto" && c.device().rfind("cuda", 0) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "device: unknown value '", c.device(), "'; allowed: cpu, cuda, cuda:N, auto"));

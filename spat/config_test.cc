@@ -85,6 +85,7 @@ TEST(Config, ValidationRejectsNonsenseNamingTheField) {
       {"subset < 0", [](TrainConfig* c) { c->mutable_dataset()->set_train_subset(-5); },
        "dataset.train_subset"},
       {"threads < 0", [](TrainConfig* c) { c->set_threads(-1); }, "threads"},
+      {"eval_every 0", [](TrainConfig* c) { c->set_eval_every(0); }, "eval_every"},
       {"unknown model", [](TrainConfig* c) { c->mutable_model()->set_name("vgg"); },
        "model.name: unknown value 'vgg'; allowed: small_cnn"},
       {"unknown method", [](TrainConfig* c) { c->mutable_method()->set_name("sgd"); },

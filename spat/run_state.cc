@@ -43,18 +43,24 @@ TrainConfig WhatIsComputed(TrainConfig c) {
   // Ignored by every method before it was refused; runs recorded with it
   // (the paper presets set "kl") stay resumable.
   c.mutable_train_attack()->clear_loss();
+  c.clear_eval_every();  // which epochs are evaluated, not what is trained
   return c;
 }
 
 EpochRecord FromProto(const EpochMetrics& e) {
-  return {e.epoch(), e.loss(), e.clean(), e.pgd(), e.img_per_s(), e.seconds(), e.lr()};
+  return {e.epoch(), e.loss(),      e.clean(), e.pgd(),
+          e.img_per_s(), e.seconds(), e.lr(),    e.has_clean() || e.has_pgd()};
 }
 
 void SetFinal(TrainSummary* s) {
   std::sort(s->epochs.begin(), s->epochs.end(),
             [](const EpochRecord& a, const EpochRecord& b) { return a.epoch < b.epoch; });
-  s->clean_accuracy = s->epochs.empty() ? 0 : s->epochs.back().clean;
-  s->pgd_accuracy = s->epochs.empty() ? 0 : s->epochs.back().pgd;
+  s->clean_accuracy = s->pgd_accuracy = 0;
+  for (const EpochRecord& e : s->epochs) {
+    if (!e.evaluated) continue;
+    s->clean_accuracy = e.clean;
+    s->pgd_accuracy = e.pgd;
+  }
 }
 
 absl::StatusOr<EpochRecord> LegacyEpoch(const std::string& key, const at::Tensor& t,
@@ -166,8 +172,10 @@ absl::Status RunDir::WriteMetrics(const TrainConfig& config, const TrainSummary&
     EpochMetrics* r = m.add_epochs();
     r->set_epoch(e.epoch);
     r->set_loss(e.loss);
-    r->set_clean(e.clean);
-    r->set_pgd(e.pgd);
+    if (e.evaluated) {
+      r->set_clean(e.clean);
+      r->set_pgd(e.pgd);
+    }
     r->set_img_per_s(e.img_per_s);
     r->set_seconds(e.seconds);
     r->set_lr(e.lr);
@@ -177,7 +185,10 @@ absl::Status RunDir::WriteMetrics(const TrainConfig& config, const TrainSummary&
   m.set_threads(config.threads());
   m.set_device(device);
   *m.mutable_config() = config;
-  return WriteFileAtomically(metrics_path(), ToJson(m));
+  // Every field of the config printed, defaults too; an epoch that was not
+  // evaluated has no clean or pgd.
+  SetDefaultsExplicitly(m.mutable_config());
+  return WriteFileAtomically(metrics_path(), ToJson(m, /*with_defaults=*/false));
 }
 
 bool RunDir::HasResumeState() const { return PathExists(state_path()); }

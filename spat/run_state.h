@@ -40,11 +40,14 @@ struct EpochRecord {
   double img_per_s = 0;
   double seconds = 0;
   double lr = 0;
+  // False where config eval_every skipped the epoch's evaluation (clean and
+  // pgd are then 0 and absent from metrics.json).
+  bool evaluated = true;
 };
 
 struct TrainSummary {
   std::vector<EpochRecord> epochs;
-  double clean_accuracy = 0;  // of the last epoch
+  double clean_accuracy = 0;  // of the last evaluated epoch
   double pgd_accuracy = 0;
   double seconds() const;     // training time, summed over the epochs
 };

@@ -45,6 +45,9 @@ ABSL_FLAG(absl::optional<std::string>, head, absl::nullopt,
 ABSL_FLAG(absl::optional<std::string>, method, absl::nullopt,
           "natural | madry | trades | mart | alp | gairat | mail_at | seat | spat");
 ABSL_FLAG(absl::optional<int>, epochs, absl::nullopt, "training epochs");
+ABSL_FLAG(absl::optional<int>, eval_every, absl::nullopt,
+          "run the evaluation attack after every Nth epoch and the last two (default 1: every "
+          "epoch); the trained model is the same for every N");
 ABSL_FLAG(absl::optional<int64_t>, train_subset, absl::nullopt, "first N training images (0: all)");
 ABSL_FLAG(absl::optional<int64_t>, test_subset, absl::nullopt, "first N test images (0: all)");
 ABSL_FLAG(absl::optional<bool>, augment, absl::nullopt, "CIFAR crop+flip augmentation");
@@ -149,7 +152,8 @@ std::string WithFlagName(const std::string& message) {
       {"optimizer.momentum", "momentum"},     {"optimizer.warmup_fraction", "warmup_fraction"},
       {"optimizer.weight_decay", "weight_decay"}, {"model.prototype_init", "prototype_init"},
       {"optimizer.epochs", "epochs"},         {"optimizer.batch_size", "batch_size"},
-      {"threads", "threads"},                 {"device", "device"}};
+      {"threads", "threads"},                 {"device", "device"},
+      {"eval_every", "eval_every"}};
   for (const auto& [field, flag] : kFlags) {
     const std::string f = field;
     if (message.rfind(f, 0) == 0 && message.size() > f.size() &&
@@ -223,6 +227,7 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_eval_steps, [&](int v) { e->set_num_steps(v); });
   auto* o = config->mutable_optimizer();
   Override(FLAGS_epochs, [&](int v) { o->set_epochs(v); });
+  Override(FLAGS_eval_every, [&](int v) { config->set_eval_every(v); });
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
   if (!OverrideEnum(FLAGS_lr_schedule, "lr_schedule", &spat::ParseLrSchedule,

@@ -30,6 +30,11 @@
 
 namespace spat {
 
+bool EvaluatesAfter(const TrainConfig& c, int epoch) {
+  const int done = epoch + 1;
+  return done + 1 >= c.optimizer().epochs() || done % std::max(c.eval_every(), 1) == 0;
+}
+
 double LearningRate(const OptimizerConfig& o, int epoch, int64_t step, int64_t steps_per_epoch) {
   const double total = static_cast<double>(o.epochs()) * std::max<int64_t>(steps_per_epoch, 1);
   const double done = static_cast<double>(epoch) * std::max<int64_t>(steps_per_epoch, 1) + step;
@@ -285,18 +290,19 @@ class ProgressReporter {
                   /*last=*/b + 1 == nb);
   }
 
-  void Evaluating() {
+  void Evaluating(bool evaluate) {
     line_->Finish();
-    if (log_ != nullptr) *log_ << "  evaluating..." << std::flush;
+    if (log_ != nullptr && evaluate) *log_ << "  evaluating..." << std::flush;
   }
 
   void EpochDone(const EpochRecord& r, double data_seconds) const {
     if (log_ == nullptr) return;
+    const std::string accuracy =
+        r.evaluated ? absl::StrFormat("clean %.2f%%  %s %.2f%%", r.clean, label_, r.pgd)
+                    : absl::StrFormat("not evaluated (eval_every %d)", c_.eval_every());
     *log_ << absl::StrFormat(
-        "\r  epoch %d: loss %.4f  clean %.2f%%  %s %.2f%%  (%.1f s, %.0f img/s, "
-        "data loading %.1f%%)\n",
-        r.epoch, r.loss, r.clean, label_, r.pgd,
-        r.seconds, r.img_per_s, 100 * data_seconds / std::max(r.seconds, 1e-9));
+        "\r  epoch %d: loss %.4f  %s  (%.1f s, %.0f img/s, data loading %.1f%%)\n", r.epoch,
+        r.loss, accuracy, r.seconds, r.img_per_s, 100 * data_seconds / std::max(r.seconds, 1e-9));
   }
 
  private:
@@ -390,8 +396,8 @@ EvalResult EvaluateEpoch(const TrainConfig& c, const RunContext& rc, Run& run, i
 // Every rank takes the lead's evaluation of the epoch (after the lead wrote
 // DIR/*).
 absl::Status ShareEvaluation(const RunContext& rc, TrainSummary* summary) {
-  if (rc.comm == nullptr) return absl::OkStatus();
   EpochRecord& r = summary->epochs.back();
+  if (rc.comm == nullptr || !r.evaluated) return absl::OkStatus();
   std::vector<double> v = {r.clean, r.pgd};
   SPAT_RETURN_IF_ERROR(BroadcastValues(*rc.comm, &v));
   r.clean = summary->clean_accuracy = v[0];
@@ -399,14 +405,16 @@ absl::Status ShareEvaluation(const RunContext& rc, TrainSummary* summary) {
   return absl::OkStatus();
 }
 
-void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const EvalResult& ev,
+// `ev`: null where the epoch was not evaluated (eval_every).
+void AddEpoch(const TrainConfig& c, int epoch, const EpochStats& stats, const EvalResult* ev,
               TrainSummary* summary) {
   summary->epochs.push_back({epoch + 1, stats.loss_sum / std::max<int64_t>(stats.seen, 1),
-                             ev.clean, ev.adversarial,
+                             ev != nullptr ? ev->clean : 0, ev != nullptr ? ev->adversarial : 0,
                              stats.seen / std::max(stats.seconds, 1e-9), stats.seconds,
-                             LearningRate(c.optimizer(), epoch, 0, stats.steps)});
-  summary->clean_accuracy = ev.clean;
-  summary->pgd_accuracy = ev.adversarial;
+                             LearningRate(c.optimizer(), epoch, 0, stats.steps), ev != nullptr});
+  if (ev == nullptr) return;
+  summary->clean_accuracy = ev->clean;
+  summary->pgd_accuracy = ev->adversarial;
 }
 
 // What Train refuses before it starts.
@@ -458,8 +466,10 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   progress.Header(rc, run);
   for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
     SPAT_ASSIGN_OR_RETURN(EpochStats stats, TrainEpoch(c, rc, run, epoch, progress));
-    progress.Evaluating();
-    AddEpoch(c, epoch, stats, EvaluateEpoch(c, rc, run, epoch), &summary);
+    const bool evaluate = EvaluatesAfter(c, epoch);
+    progress.Evaluating(evaluate);
+    const EvalResult ev = evaluate ? EvaluateEpoch(c, rc, run, epoch) : EvalResult{};
+    AddEpoch(c, epoch, stats, evaluate ? &ev : nullptr, &summary);
     progress.EpochDone(summary.epochs.back(), stats.data_seconds);
     if (rc.lead()) SPAT_RETURN_IF_ERROR(WriteEpoch(c, dir, run, summary, epoch, rc.world));
     SPAT_RETURN_IF_ERROR(ShareEvaluation(rc, &summary));

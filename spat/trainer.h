@@ -1,6 +1,7 @@
 // The training loop shared by every method: seeded data order, SGD with the
-// paper's step schedule, per-epoch clean and robust test accuracy (the
-// config's eval_attack, through the attack suite's evaluator), a progress
+// paper's step schedule, clean and robust test accuracy after every epoch
+// (or every eval_every-th and the last two; the config's eval_attack,
+// through the attack suite's evaluator), a progress
 // line, and after every epoch the run's files (spat/run_state.h: checkpoint,
 // metrics, resumable state).
 //
@@ -22,6 +23,10 @@
 #include "spat/run_state.h"
 
 namespace spat {
+
+// Whether the evaluation attack runs after epoch `epoch` (0-based): after
+// every config.eval_every-th epoch and after the last two.
+bool EvaluatesAfter(const TrainConfig& config, int epoch);
 
 // The learning rate of step `step` (0-based) of epoch `epoch` (0-based) with
 // `steps_per_epoch` steps, under o.lr_schedule (STEP: per epoch).

@@ -140,6 +140,80 @@ TEST(Trainer, WritesCheckpointAndMetricsEveryEpochDeterministically) {
   }
 }
 
+TEST(Trainer, EvaluatesEveryNthEpochAndTheLastTwo) {
+  auto evaluated = [](int epochs, int every) {
+    TrainConfig c;
+    c.mutable_optimizer()->set_epochs(epochs);
+    c.set_eval_every(every);
+    std::vector<int> out;
+    for (int e = 0; e < epochs; ++e) {
+      if (EvaluatesAfter(c, e)) out.push_back(e + 1);
+    }
+    return out;
+  };
+  EXPECT_EQ(evaluated(1, 4), std::vector<int>({1}));
+  EXPECT_EQ(evaluated(3, 1), std::vector<int>({1, 2, 3}));
+  EXPECT_EQ(evaluated(10, 4), std::vector<int>({4, 8, 9, 10}));
+  EXPECT_EQ(evaluated(16, 8), std::vector<int>({8, 15, 16}));
+}
+
+// Skipping evaluations changes what is measured, not what is trained: same
+// losses, same final accuracies and weights as evaluating every epoch; the
+// skipped epochs have no accuracy in metrics.json, and a resumed run keeps
+// the rule.
+TEST(Trainer, EvalEveryTrainsTheSameModelAndRecordsOnlyEvaluatedEpochs) {
+  const std::string every = Tmp("eval-every-1"), sparse = Tmp("eval-every-3");
+  absl::StatusOr<TrainSummary> a = Train(Tiny("madry", every, 4), nullptr);
+  TrainConfig c = Tiny("madry", sparse, 2);
+  c.set_eval_every(3);
+  ASSERT_TRUE(Train(c, nullptr).ok());
+  c.mutable_optimizer()->set_epochs(4);  // resumed: epochs 3 and 4 of 4
+  absl::StatusOr<TrainSummary> b = Train(c, nullptr, /*resume=*/true);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->epochs.size(), 4u);
+  // A 2-epoch run evaluates both of its epochs; of the 4-epoch run, 3 and 4.
+  for (int e = 0; e < 4; ++e) {
+    EXPECT_EQ(a->epochs[e].loss, b->epochs[e].loss) << "epoch " << e + 1;
+    EXPECT_TRUE(a->epochs[e].evaluated);
+    EXPECT_TRUE(b->epochs[e].evaluated) << "epoch " << e + 1;
+  }
+  EXPECT_EQ(a->clean_accuracy, b->clean_accuracy);
+  EXPECT_EQ(a->pgd_accuracy, b->pgd_accuracy);
+
+  const std::string fresh = Tmp("eval-every-3-fresh");
+  c.set_out_dir(fresh);
+  absl::StatusOr<TrainSummary> f = Train(c, nullptr);
+  ASSERT_TRUE(f.ok()) << f.status();
+  std::vector<int> evaluated;
+  for (const EpochRecord& r : f->epochs) {
+    if (r.evaluated) evaluated.push_back(r.epoch);
+  }
+  EXPECT_EQ(evaluated, std::vector<int>({3, 4}));
+  EXPECT_EQ(f->clean_accuracy, a->clean_accuracy);
+  EXPECT_EQ(f->pgd_accuracy, a->pgd_accuracy);
+  absl::StatusOr<models::StateDict> wa = models::LoadStateDict(every + "/checkpoint.pt");
+  absl::StatusOr<models::StateDict> wf = models::LoadStateDict(fresh + "/checkpoint.pt");
+  ASSERT_TRUE(wa.ok() && wf.ok());
+  for (size_t i = 0; i < wa->size(); ++i) {
+    EXPECT_TRUE(torch::equal((*wa)[i].second, (*wf)[i].second)) << (*wa)[i].first;
+  }
+  absl::StatusOr<TrainSummary> read = RunDir(fresh).ReadSummary();
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->epochs.size(), 4u);
+  EXPECT_FALSE(read->epochs[0].evaluated);
+  EXPECT_FALSE(read->epochs[1].evaluated);
+  EXPECT_TRUE(read->epochs[3].evaluated);
+  EXPECT_EQ(read->clean_accuracy, a->clean_accuracy);
+  const std::string metrics = Read(fresh + "/metrics.json");
+  int accuracies = 0;
+  for (size_t at = metrics.find("\"clean\":"); at != std::string::npos;
+       at = metrics.find("\"clean\":", at + 1)) {
+    ++accuracies;
+  }
+  EXPECT_EQ(accuracies, 2) << "only epochs 3 and 4 have an accuracy:\n" << metrics;
+}
+
 // bf16 autocast (opt-in) trains: finite losses, fp32 weights that differ
 // from the fp32 run's, and the checkpoint stays fp32.
 TEST(Trainer, Bf16AutocastTrainsAndKeepsFp32Weights) {

@@ -207,8 +207,10 @@ eps = m.get("epochs", [])
 print(json.dumps({"step": "paper_protocol", "method": m["config"]["method"]["name"],
                   "device": m.get("device", ""), "epochs_done": len(eps),
                   "epochs_planned": m["config"]["optimizer"]["epochs"],
-                  "per_epoch": [{"epoch": e["epoch"], "clean": round(e["clean"], 2),
-                                 "pgd20": round(e["pgd"], 2), "seconds": round(e["seconds"], 1)}
+                  # An epoch that eval_every skipped has no clean / pgd.
+                  "per_epoch": [{"epoch": e["epoch"], "seconds": round(e["seconds"], 1),
+                                 **({"clean": round(e["clean"], 2), "pgd20": round(e["pgd"], 2)}
+                                    if "clean" in e else {})}
                                 for e in eps]}))
 PY
 )
