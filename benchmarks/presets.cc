@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
+
 #include <string>
 #include <vector>
 
@@ -90,6 +92,20 @@ std::string DescribeSchedule(const OptimizerConfig& o) {
   }
 }
 
+// Whether the learning rate decays within the run (so that its last epochs
+// move little whether or not training has plateaued).
+bool Anneals(const OptimizerConfig& o) {
+  if (o.lr_schedule() != OptimizerConfig::STEP) return true;
+  const std::vector<double> at = o.lr_milestones().empty()
+                                     ? std::vector<double>{0.75, 0.9}
+                                     : std::vector<double>(o.lr_milestones().begin(),
+                                                           o.lr_milestones().end());
+  for (double f : at) {
+    if (std::ceil(f * o.epochs() - 1e-9) < o.epochs()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string DescribeProtocol(const TrainConfig& c) {
@@ -112,7 +128,12 @@ std::string DescribeProtocol(const TrainConfig& c) {
           ? absl::StrFormat("every %d epochs and the last two:", c.eval_every())
           : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
-      e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed());
+      e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed()) +
+         (Anneals(o) ? "; the learning rate decays within the run, which flattens its last "
+                       "epochs whether or not training has plateaued: a cell's convergence "
+                       "marking (its last epoch's change) is necessary, not sufficient; "
+                       "docs/learning_curves.md doubles the budget instead"
+                     : "");
 }
 
 }  // namespace spat::benchmarks
