@@ -338,7 +338,7 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
         "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
   }
   const bool resume = run.Resumable(resolved);
-  if (options_.log) *options_.log << "[" << cell << "] " << (resume ? "resuming\n" : "training\n");
+  if (options_.log) *options_.log << absl::StrCat("[", cell, "] ", resume ? "resuming\n" : "training\n");
   SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
   r.clean = s.clean_accuracy;
   r.pgd = s.pgd_accuracy;

@@ -156,13 +156,14 @@ int HarnessMain(int argc, char** argv, const std::string& id,
   o.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
   at::set_num_threads(o.threads);
   Harness h(o);
-  std::cerr << id << ": preset " << PresetName(*preset) << ", " << o.seeds
-            << (o.seeds == 1 ? " run" : " runs") << " per cell, writing to " << o.out_dir
-            << " (finished cells there are reused)"
-            << (h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
-                                                ": training only this shard's cells")
-                                 : std::string(o.merge ? "; merging the shards' cells" : ""))
-            << "\n";
+  // One write, so that the lines of --jobs' shards on one terminal do not interleave.
+  std::cerr << absl::StrCat(
+      id, ": preset ", PresetName(*preset), ", ", o.seeds, o.seeds == 1 ? " run" : " runs",
+      " per cell, writing to ", o.out_dir, " (finished cells there are reused)",
+      h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
+                                      ": training only this shard's cells")
+                       : std::string(o.merge ? "; merging the shards' cells" : ""),
+      "\n");
   const int rc = body(h);
   if (rc == 0 && h.TrainingOnly()) {
     std::cerr << absl::StrFormat(
