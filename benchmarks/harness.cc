@@ -107,9 +107,11 @@ void SetConvergence(const std::vector<CellResult>& trained, ResultCell* c) {
     for (double v : r.pgd_curve) curve->add_pgd(v);
     for (int e : r.curve_epochs) curve->add_epoch(e);
     const size_t n = std::min(r.clean_curve.size(), r.pgd_curve.size());
-    const bool consecutive = r.curve_epochs.size() != n || n < 2 ||
-                             r.curve_epochs[n - 1] == r.curve_epochs[n - 2] + 1;
-    if (n < 2 || !consecutive) {
+    // Runs that record their evaluated epochs (eval_every) compare only an
+    // epoch with the one before it.
+    const bool gap = n >= 2 && r.curve_epochs.size() == n &&
+                     r.curve_epochs[n - 1] != r.curve_epochs[n - 2] + 1;
+    if (n < 2 || gap) {
       comparable = false;
       continue;
     }

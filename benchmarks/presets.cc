@@ -2,8 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <cmath>
-
 #include <string>
 #include <vector>
 
@@ -11,6 +9,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "data/dataset.h"
+#include "spat/config.h"
+#include "spat/trainer.h"
 
 namespace spat::benchmarks {
 
@@ -93,17 +93,14 @@ std::string DescribeSchedule(const OptimizerConfig& o) {
 }
 
 // Whether the learning rate decays within the run (so that its last epochs
-// move little whether or not training has plateaued).
-bool Anneals(const OptimizerConfig& o) {
-  if (o.lr_schedule() != OptimizerConfig::STEP) return true;
-  const std::vector<double> at = o.lr_milestones().empty()
-                                     ? std::vector<double>{0.75, 0.9}
-                                     : std::vector<double>(o.lr_milestones().begin(),
-                                                           o.lr_milestones().end());
-  for (double f : at) {
-    if (std::ceil(f * o.epochs() - 1e-9) < o.epochs()) return true;
-  }
-  return false;
+// move little whether or not training has plateaued): the trainer's schedule
+// on the resolved config (its default milestones), at the last epoch.
+bool Anneals(const TrainConfig& c) {
+  absl::StatusOr<TrainConfig> resolved = ResolveTrainConfig(c);
+  // An invalid config is refused before training; nothing to describe then.
+  if (!resolved.ok()) return false;
+  const OptimizerConfig& o = resolved->optimizer();
+  return LearningRate(o, o.epochs() - 1) < o.lr();
 }
 
 }  // namespace
@@ -129,7 +126,7 @@ std::string DescribeProtocol(const TrainConfig& c) {
           : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed()) +
-         (Anneals(o) ? "; the learning rate decays within the run, which flattens its last "
+         (Anneals(c) ? "; the learning rate decays within the run, which flattens its last "
                        "epochs whether or not training has plateaued: a cell's convergence "
                        "marking (its last epoch's change) is necessary, not sufficient; "
                        "docs/learning_curves.md doubles the budget instead"
