@@ -70,7 +70,10 @@ std::string PresetName(Preset p) {
 }
 
 std::string DefaultPaperTablesPath() {
-  const std::string rel = "benchmarks/data/paper_tables.textproto";
+  return SourceTreePath("benchmarks/data/paper_tables.textproto");
+}
+
+std::string SourceTreePath(const std::string& rel) {
   for (const char* env : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
     if (const char* d = std::getenv(env); d != nullptr && *d) {
       const std::string p = absl::StrCat(d, "/spat/", rel);

@@ -160,6 +160,11 @@ class Harness {
 // source tree.
 std::string DefaultPaperTablesPath();
 
+// A file of the repository (`rel` from its root): in the runfiles under
+// Bazel, else relative to the working directory (the CMake build's binaries
+// run from the root), else under BUILD_WORKSPACE_DIRECTORY (`bazel run`).
+std::string SourceTreePath(const std::string& rel);
+
 }  // namespace spat::benchmarks
 
 #endif  // SPAT_BENCHMARKS_HARNESS_H_

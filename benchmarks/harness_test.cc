@@ -3,9 +3,14 @@
 #include <google/protobuf/text_format.h>
 
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "benchmarks/presets.h"
+#include "benchmarks/robustness_tables.h"
+#include "spat/config.h"
+#include "spat/method.h"
+#include "spat/run_state.h"
 
 #include "gtest/gtest.h"
 
@@ -152,6 +157,31 @@ TEST(Harness, PresetNames) {
   EXPECT_EQ(*ParsePreset("smoke"), Preset::kSmoke);
   EXPECT_EQ(PresetName(*ParsePreset("paper")), "paper");
   EXPECT_FALSE(ParsePreset("fast").ok());
+}
+
+// A model trained by `train --config=spat/presets/mnist_paper.textproto
+// --method=M` (as on a GPU machine) is the paper preset's Table 4-5 cell of M:
+// the table reuses it instead of training it again over it.
+TEST(Harness, PaperMnistCellIsTheRunThatTrainTrainsFromThePresetFile) {
+  absl::StatusOr<TrainConfig> file =
+      LoadTrainConfig(SourceTreePath("spat/presets/mnist_paper.textproto"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::map<std::string, double> lambdas = {
+      {"madry", DefaultLambda("madry")}, {"alp", 0.5}, {"trades", 6}, {"mart", 5}, {"spat", 6}};
+  for (const auto& [method, lambda] : lambdas) {
+    TrainConfig from_cli = *file;  // what --method=M does to the file
+    from_cli.mutable_method()->set_name(method);
+    from_cli.set_out_dir("/somewhere/else");
+    absl::StatusOr<TrainConfig> cell = Tables45CellConfig(Preset::kPaper, method);
+    ASSERT_TRUE(cell.ok()) << cell.status();
+    cell->set_out_dir("/spat_results/table4_5/cells/" + method);
+    absl::StatusOr<TrainConfig> a = ResolveTrainConfig(from_cli), b = ResolveTrainConfig(*cell);
+    ASSERT_TRUE(a.ok() && b.ok()) << method;
+    EXPECT_TRUE(CheckSameRun(*a, *b, SameRun::kExactly).ok())
+        << method << ": " << CheckSameRun(*a, *b, SameRun::kExactly);
+    EXPECT_DOUBLE_EQ(b->method().lambda(), lambda) << method;
+    EXPECT_EQ(b->seed(), 1u) << method;  // the harness's base seed
+  }
 }
 
 // A natural-training cell of seconds, and harness options writing to

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "data/dataset.h"
 #include "spat/config.h"
 #include "spat/trainer.h"
@@ -58,18 +59,26 @@ absl::StatusOr<TrainConfig> AblationBase(Preset preset) {
             ": download the binary version (cifar-10-binary.tar.gz) and unpack "
             "cifar-10-batches-bin there, or set SPAT_DATA_DIR"));
       }
-      c.mutable_dataset()->set_name("cifar10");
-      c.mutable_dataset()->set_augment(true);
-      c.mutable_model()->set_name("resnet18");
-      c.mutable_train_attack()->set_epsilon(8.0 / 255);
-      c.mutable_train_attack()->set_step_size(2.0 / 255);
-      c.mutable_train_attack()->set_num_steps(10);
-      c.mutable_optimizer()->set_epochs(100);
-      c.mutable_optimizer()->set_batch_size(128);
-      c.mutable_optimizer()->set_lr(0.1);
-      c.mutable_optimizer()->set_weight_decay(5e-4);
+      SPAT_ASSIGN_OR_RETURN(c, PaperProtocol("cifar10"));
       break;
     }
+  }
+  return c;
+}
+
+absl::StatusOr<TrainConfig> PaperProtocol(const std::string& dataset) {
+  const std::string path = SourceTreePath(absl::StrCat("spat/presets/", dataset, "_paper.textproto"));
+  absl::StatusOr<TrainConfig> c = LoadTrainConfig(path);
+  if (!c.ok()) {
+    return absl::Status(c.status().code(),
+                        absl::StrCat("the paper preset's protocol: ", c.status().message()));
+  }
+  // Each defense takes its own default lambda (a cell sets only the method's
+  // name), as `train --config=<file> --method=M` does.
+  if (c->method().has_lambda()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": method.lambda is set; leave it to each method's default so that "
+              "--method gives every defense its own"));
   }
   return c;
 }

@@ -34,20 +34,14 @@ struct Setup {
 };
 
 absl::StatusOr<Setup> MnistSetup(Preset p) {
-  SPAT_ASSIGN_OR_RETURN(TrainConfig base, AblationBase(p == Preset::kPaper ? Preset::kCpu : p));
   Setup s;
-  s.base = base;
-  s.n = p == Preset::kSmoke ? 128 : 1000;
   if (p == Preset::kPaper) {
-    // The paper's MNIST protocol (Tables 4-5).
-    s.base.mutable_dataset()->set_train_subset(0);
-    s.base.mutable_dataset()->set_test_subset(0);
-    s.base.mutable_train_attack()->set_epsilon(0.3);
-    s.base.mutable_train_attack()->set_step_size(0.01);
-    s.base.mutable_train_attack()->set_num_steps(40);
-    s.base.mutable_optimizer()->set_epochs(80);
-    s.base.mutable_optimizer()->set_lr(0.01);
+    // The paper's MNIST protocol (Tables 4-5), as `train --config=` reads it.
+    SPAT_ASSIGN_OR_RETURN(s.base, PaperProtocol("mnist"));
     s.n = 10000;
+  } else {
+    SPAT_ASSIGN_OR_RETURN(s.base, AblationBase(p));
+    s.n = p == Preset::kSmoke ? 128 : 1000;
   }
   s.eval.epsilon = s.base.train_attack().epsilon();
   if (p == Preset::kSmoke) {
@@ -155,6 +149,14 @@ absl::Status AttackOneRun(const Harness& h, const std::vector<Column>& columns,
   return absl::OkStatus();
 }
 
+// A table's cell of `method`: each defense with its own default lambda.
+TrainConfig DefenseConfig(const TrainConfig& base, const std::string& method) {
+  TrainConfig c = base;
+  c.mutable_method()->set_name(method);
+  c.mutable_method()->clear_lambda();
+  return c;
+}
+
 std::string RobustnessProtocol(const Setup& s) {
   return absl::StrCat(
       DescribeProtocol(s.base), "; each defense with its own default lambda; attacks at eps ",
@@ -185,13 +187,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   Table black(black_paper, h.options().preset, protocol);
 
   SPAT_ASSIGN_OR_RETURN(CellResult src, h.TrainCell(absl::StrCat("source_", s.source_model), s.source));
-  // Each defense with its own default lambda.
-  auto defense = [&s](const std::string& method) {
-    TrainConfig c = s.base;
-    c.mutable_method()->set_name(method);
-    c.mutable_method()->clear_lambda();
-    return c;
-  };
+  auto defense = [&s](const std::string& method) { return DefenseConfig(s.base, method); };
   if (h.TrainingOnly()) {
     // --shard: train this shard's cells; the attacks run under --merge.
     for (const auto& [row, method] : methods) {
@@ -284,9 +280,7 @@ const std::vector<Choice>& Choices() {
 }
 
 TrainConfig ChoiceConfig(const TrainConfig& base, const Choice& choice) {
-  TrainConfig c = base;
-  c.mutable_method()->set_name(choice.method);
-  c.mutable_method()->clear_lambda();
+  TrainConfig c = DefenseConfig(base, choice.method);
   c.mutable_model()->set_init(choice.init);
   if (choice.detach_gains) c.mutable_method()->set_detach_gains(true);
   if (choice.normal_prototypes) c.mutable_model()->set_prototype_init(ModelConfig::NORMAL_0_01);
@@ -366,6 +360,11 @@ absl::StatusOr<Table> RunTable8(const Harness& h) {
   }
   table.AddClaims(ChoicesClaims(table.result()));
   return table;
+}
+
+absl::StatusOr<TrainConfig> Tables45CellConfig(Preset p, const std::string& method) {
+  SPAT_ASSIGN_OR_RETURN(Setup s, MnistSetup(p));
+  return DefenseConfig(s.base, method);
 }
 
 absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h) {

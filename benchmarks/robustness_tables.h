@@ -11,11 +11,18 @@
 
 #include "absl/status/statusor.h"
 #include "benchmarks/harness.h"
+#include "spat/config.pb.h"
 
 namespace spat::benchmarks {
 
 // Tables 4 (white-box) and 5 (black-box) on MNIST.
 absl::StatusOr<std::pair<Table, Table>> RunTables45(const Harness& h);
+
+// The configuration of Tables 4-5's cell of `method` under preset `p` (out_dir
+// unset). Under the paper preset it is `train --config=spat/presets/
+// mnist_paper.textproto --method=<method>`: a run trained that way (e.g. on a
+// GPU) is the cell, reused by the table.
+absl::StatusOr<TrainConfig> Tables45CellConfig(Preset p, const std::string& method);
 
 // Tables 6 (white-box) and 7 (black-box) on CIFAR-10 (synthetic CIFAR-format
 // data in the smoke preset; the others need CIFAR-10 on disk).

@@ -6,21 +6,18 @@
 #                      libunwind and zlib (~7 MB; unpacked there with dpkg -x
 #                      into a prefix, never into /)
 #   gpu_bundle/mnist/  MNIST as gzip IDX (~11 MB; the readers take gzip)
-#   gpu_bundle/runs.tar.gz  (if given with --runs FILE) the paper-protocol run
-#                      folders a previous GPU session brought back, to resume
 # Run it on the CPU machine (it needs Debian's archive and the MNIST that
 # tools/setup.sh fetched):
-#   tools/gpu_bundle.sh [--out DIR] [--runs FILE]
+#   tools/gpu_bundle.sh [--out DIR]
+# (The paper-protocol runs to continue travel in the checkout:
+# results/mnist_paper/, see tools/gpu_results.py.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=gpu_bundle
-runs=""
 while (($#)); do
   case $1 in
     --out) out=$2; shift 2 ;;
     --out=*) out=${1#--out=}; shift ;;
-    --runs) runs=$2; shift 2 ;;
-    --runs=*) runs=${1#--runs=}; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "gpu_bundle: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -54,9 +51,4 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
   fi
 done
 echo "gpu_bundle: MNIST $(du -sh "$out/mnist" | cut -f1)"
-if [[ -n $runs ]]; then
-  [[ -f $runs ]] || { echo "gpu_bundle: --runs $runs: no such file" >&2; exit 2; }
-  cp "$runs" "$out/runs.tar.gz"
-  echo "gpu_bundle: runs to resume from $runs"
-fi
 echo "gpu_bundle: $(du -sh "$out" | cut -f1) in $out/"

@@ -3,12 +3,15 @@
 # the torch Python package's LibTorch, run the tests (the CUDA ones included),
 # measure our training step against eager PyTorch on the same device, then
 # train the MNIST paper protocol (spat/presets/mnist_paper.textproto: SPAT,
-# then TRADES, Madry, MART, ALP) until the time budget runs out, resumably.
+# then TRADES, Madry, MART, ALP) until the time budget runs out, resumably,
+# and attack each finished model with Table 4's attacks and AutoAttack.
 # Prints one JSON line per measurement (also in OUT/results.jsonl) and says
 # how far it got; the full log is OUT/gpu_check.log.
 #
 #   tools/gpu_bundle.sh                      # on the CPU machine, once
-#   tools/gpu_check.sh --out "$OUT" --budget_s 420     # on the GPU machine
+#   tools/gpu_check.sh --out "$OUT" --budget_s 480     # on the GPU machine
+#   tools/gpu_results.py import OUT/runs.tar.gz        # back here; commit results/
+#   tools/gpu_check.sh --out "$OUT" --budget_s 480 --skip_checks   # later calls
 #   tools/gpu_check.sh --device=cpu --budget_s 60 --quick   # here (CI runs this)
 #
 # Flags:
@@ -17,14 +20,19 @@
 #   --out DIR           what comes back: gpu_check.log, results.jsonl, ctest.log
 #                       and runs.tar.gz (default gpu_check_out)
 #   --budget_s N        wall seconds for the whole script (default 480); the
-#                       paper-protocol training gets what is left
+#                       paper protocol gets what is left
 #   --bundle DIR        what tools/gpu_bundle.sh made (default gpu_bundle)
 #   --build_dir DIR     CMake build tree, reused if present (default build-gpu)
 #   --jobs N            build jobs (default: the number of cores)
+#   --skip_checks       build only train and evaluate and go straight to the
+#                       paper protocol (no tests, no throughput): for calls
+#                       after the checks have passed on this GPU
 #   --quick             small throughput runs and a 2-epoch, 2,000-image
 #                       protocol (the script's own test); not the paper's
-# Exit: 0 when build, tests and measurements passed (training stopping at the
-# budget is expected); 1 when a step failed; 2 on bad usage.
+# The paper protocol continues the runs in results/mnist_paper/cells/ (see
+# results/README.md); quick runs never touch them.
+# Exit: 0 when build, tests and measurements passed (training or evaluation
+# stopping at the budget is expected); 1 when a step failed; 2 on bad usage.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,6 +44,7 @@ bundle=gpu_bundle
 build_dir=build-gpu
 jobs=$(nproc)
 quick=0
+skip_checks=0
 usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
   case $1 in
@@ -52,6 +61,7 @@ while (($#)); do
     --jobs=*) jobs=${1#*=}; shift ;;
     --jobs) jobs=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --skip_checks) skip_checks=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "gpu_check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -118,10 +128,12 @@ say "device $device; LibTorch ${prefix_path:-from the system}; MNIST $mnist; bud
 # --- 1. build ---------------------------------------------------------------
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+targets=()
+((skip_checks)) && targets=(--target train evaluate)
 t=$(date +%s)
 if cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_PREFIX_PATH="$prefix_path" \
      "${protoc_flag[@]}" >>"$log" 2>&1 &&
-   cmake --build "$build_dir" -j "$jobs" >>"$log" 2>&1; then
+   cmake --build "$build_dir" -j "$jobs" "${targets[@]}" >>"$log" 2>&1; then
   cuda_on=$(grep -c "with CUDA: CUDA graphs" "$log" || true)
   nccl_on=$(grep -c "NCCL ON" "$log" || true)
   emit "{\"step\": \"build\", \"ok\": true, \"seconds\": $(($(date +%s) - t)), \"cuda_compiled\": $([[ $cuda_on -gt 0 ]] && echo true || echo false), \"nccl_compiled\": $([[ $nccl_on -gt 0 ]] && echo true || echo false)}"
@@ -131,6 +143,9 @@ else
   exit 1
 fi
 
+if ((skip_checks)); then
+  say "--skip_checks: no tests, no throughput"
+else
 # --- 2. tests ---------------------------------------------------------------
 # The fast tests; on CUDA the cuda-labelled ones print their _CUDA cases.
 t=$(date +%s)
@@ -173,54 +188,89 @@ for model in small_cnn resnet18; do
   [[ $eager == 0 ]] && eager=null
   emit "{\"step\": \"throughput\", \"model\": \"$model\", \"method\": \"spat\", \"device\": \"$device\", \"batch_size\": $batch, \"num_steps\": $steps, \"ours_img_per_s\": $ours, \"eager_img_per_s\": $eager, \"ratio\": $ratio, \"torch\": \"$("${python:-false}" -c 'import torch; print(torch.__version__)' 2>/dev/null)\"}"
 done
-
-# --- 4. the MNIST paper protocol, resumable ----------------------------------
-# The run folders live in the build tree (a device call brings back at most 8
-# files from $OUT); OUT gets them as one runs.tar.gz. Quick and full runs
-# keep apart: --resume refuses a changed configuration.
-runs=$build_dir/runs_${device}$( ((quick)) && echo _quick)
-mkdir -p "$runs"
-if [[ -f $bundle/runs.tar.gz && ! -f $runs/.restored ]]; then
-  tar -xzf "$bundle/runs.tar.gz" -C "$runs" && touch "$runs/.restored" &&
-    say "restored the previous session's runs from $bundle/runs.tar.gz"
 fi
-declare -A lambda=([spat]=6 [trades]=6 [madry]=6 [mart]=5 [alp]=0.5)
+
+# --- 4. the MNIST paper protocol, resumable, each finished model evaluated ---
+# Run folders are the paper preset's Table 4-5 cells (DIR/cells/<method>, the
+# run `train --config=spat/presets/mnist_paper.textproto --method=M` trains),
+# so `table4_5_mnist --preset=paper --seeds=1 --out_dir=DIR` reuses them.
+# They live in the build tree and come back as OUT/runs.tar.gz; the paper
+# runs of earlier GPU sessions travel in the checkout, results/mnist_paper/
+# (tools/gpu_results.py puts them there), and are continued from there. Quick
+# runs keep apart: --resume refuses a changed configuration.
+runs=$build_dir/runs_${device}$( ((quick)) && echo _quick)
+mkdir -p "$runs/cells"
+saved=$root/results/mnist_paper/cells
+if ((!quick)) && [[ -d $saved ]]; then
+  for d in "$saved"/*/; do
+    m=$(basename "$d")
+    [[ -e $runs/cells/$m ]] && continue
+    cp -r "$d" "$runs/cells/$m" && say "continuing $m from results/mnist_paper/cells/$m"
+  done
+fi
 extra=()
-if ((quick)); then extra=(--epochs=2 --train_subset=2000 --test_subset=200 --num_steps=5 --step_size=0.06); fi
+eval_flags=(--n=10000)
+if ((quick)); then
+  extra=(--epochs=2 --train_subset=2000 --test_subset=200 --num_steps=5 --step_size=0.06)
+  eval_flags=(--n=100 --apgd_iters=3 --fab_iters=3 --square_queries=10)
+fi
+# Reads run folders and the paper's Table 4 (standard library only).
+results_py=("${python:-python3}" "$root/tools/gpu_results.py")
+progress() { "${results_py[@]}" progress "$1" 2>>"$log" || true; }
 reached=""
 for method in spat trades madry mart alp; do
-  remaining=$(($(left) - 15))  # keep time to pack the runs
-  if ((remaining < 20)); then say "budget spent before $method"; break; fi
-  dir=$runs/$method
-  resume=()
-  [[ -f $dir/train_state.pt ]] && resume=(--resume)
-  say "training $method for at most ${remaining} s${resume:+ (resuming)}"
-  timeout --signal=TERM "$remaining" "$build_dir/train" --config="$root/spat/presets/mnist_paper.textproto" \
-    --method="$method" --lambda="${lambda[$method]}" --data_dir="$mnist" --device="$device" \
-    --out_dir="$dir" --threads="$threads" "${resume[@]}" "${extra[@]}" >>"$log" 2>&1
-  rc=$?
-  if [[ -f $dir/metrics.json ]]; then
-    epochs=$("${python:-python3}" - "$dir/metrics.json" <<'PY' 2>/dev/null || true
-import json, sys
-m = json.load(open(sys.argv[1]))
-eps = m.get("epochs", [])
-print(json.dumps({"step": "paper_protocol", "method": m["config"]["method"]["name"],
-                  "device": m.get("device", ""), "epochs_done": len(eps),
-                  "epochs_planned": m["config"]["optimizer"]["epochs"],
-                  # An epoch that eval_every skipped has no clean / pgd.
-                  "per_epoch": [{"epoch": e["epoch"], "seconds": round(e["seconds"], 1),
-                                 **({"clean": round(e["clean"], 2), "pgd20": round(e["pgd"], 2)}
-                                    if "clean" in e else {})}
-                                for e in eps]}))
-PY
-)
-    [[ -n $epochs ]] && emit "$epochs"
+  dir=$runs/cells/$method
+  read -r ep_done ep_planned <<<"$(progress "$dir")"
+  if [[ -n ${ep_done:-} && $ep_done == "$ep_planned" ]]; then
+    say "$method: finished earlier ($ep_done epochs)"
+  else
+    remaining=$(($(left) - 15))  # keep time to pack the runs
+    if ((remaining < 20)); then say "budget spent before training $method"; break; fi
+    resume=()
+    [[ -f $dir/train_state.pt ]] && resume=(--resume)
+    say "training $method for at most ${remaining} s${resume:+ (resuming)}"
+    timeout --signal=TERM "$remaining" "$build_dir/train" --config="$root/spat/presets/mnist_paper.textproto" \
+      --method="$method" --data_dir="$mnist" --device="$device" \
+      --out_dir="$dir" --threads="$threads" "${resume[@]}" "${extra[@]}" >>"$log" 2>&1
+    rc=$?
+    if [[ -f $dir/metrics.json ]]; then
+      epochs=$("${results_py[@]}" curve "$dir" 2>>"$log" || true)
+      [[ -n $epochs ]] && emit "$epochs"
+    fi
+    if ((rc == 124)); then reached="$method (stopped by the budget; --resume continues it)"; break; fi
+    if ((rc != 0)); then fail "paper_protocol_$method"; break; fi
   fi
-  if ((rc == 124)); then reached="$method (stopped by the budget; --resume continues it)"; break; fi
-  if ((rc != 0)); then fail "paper_protocol_$method"; break; fi
   reached="$method (finished)"
+  # Table 4's attacks (and AutoAttack) on the finished model, once.
+  [[ -f $dir/table4_eval.json ]] && continue
+  remaining=$(($(left) - 15))
+  if ((remaining < 20)); then say "budget spent before evaluating $method"; break; fi
+  say "evaluating $method (FGSM, PGD-20, C&W, AutoAttack at eps 0.3) for at most ${remaining} s"
+  timeout --signal=TERM "$remaining" "$build_dir/evaluate" --checkpoint="$dir/checkpoint.pt" \
+    --model=small_cnn --dataset=mnist --data_dir="$mnist" --epsilon=0.3 \
+    --attacks=clean,fgsm,pgd20,cw,aa "${eval_flags[@]}" --device="$device" --threads="$threads" \
+    --out="$dir/table4_eval.json" >>"$log" 2>&1
+  rc=$?
+  if ((rc == 124)); then say "evaluation of $method stopped by the budget; it runs again next time"; break; fi
+  if ((rc != 0)); then fail "evaluate_$method"; break; fi
+  row=$("${results_py[@]}" table4_row "$dir" "$method" 2>>"$log" || true)
+  [[ -n $row ]] && emit "$row"
 done
-tar -czf "$out/runs.tar.gz" -C "$runs" --exclude=.restored . 2>>"$log"
-say "paper protocol reached: ${reached:-nothing}; the run folders are in $out/runs.tar.gz (next time: tools/gpu_bundle.sh --runs FILE)"
+# What comes back: every run folder, without what a finished run no longer
+# needs (its train_state.pt: the checkpoint and metrics make it a table cell).
+packlist=$(mktemp)
+for dir in "$runs"/cells/*/; do
+  [[ -d $dir ]] || continue
+  m=$(basename "$dir")
+  read -r ep_done ep_planned <<<"$(progress "$dir")"
+  for f in "$dir"*; do
+    f=$(basename "$f")
+    [[ $f == train_state.pt && -n ${ep_done:-} && $ep_done == "$ep_planned" ]] && continue
+    echo "cells/$m/$f"
+  done
+done >"$packlist"
+tar -czf "$out/runs.tar.gz" -C "$runs" -T "$packlist" 2>>"$log"
+rm -f "$packlist"
+say "paper protocol reached: ${reached:-nothing}; the run folders are in $out/runs.tar.gz (here: tools/gpu_results.py import FILE puts them in results/mnist_paper/ for the next call)"
 emit "{\"step\": \"done\", \"ok\": $([[ $status == 0 ]] && echo true || echo false), \"seconds\": $(elapsed), \"paper_protocol_reached\": \"${reached}\"}"
 exit "$status"

