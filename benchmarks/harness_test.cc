@@ -6,6 +6,9 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/robustness_tables.h"
 #include "spat/config.h"
@@ -182,6 +185,33 @@ TEST(Harness, PaperMnistCellIsTheRunThatTrainTrainsFromThePresetFile) {
     EXPECT_DOUBLE_EQ(b->method().lambda(), lambda) << method;
     EXPECT_EQ(b->seed(), 1u) << method;  // the harness's base seed
   }
+}
+
+// The protocol line describes what the trainer runs: the resolved config's
+// milestones and evaluation attack, the momentum and weight decay given.
+TEST(Harness, ProtocolLineDescribesTheResolvedConfig) {
+  absl::StatusOr<TrainConfig> cpu = AblationBase(Preset::kCpu);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  absl::StatusOr<TrainConfig> resolved = ResolveTrainConfig(*cpu);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  ASSERT_EQ(cpu->optimizer().lr_milestones_size(), 0);  // the default is the trainer's
+  std::vector<std::string> at;
+  for (double f : resolved->optimizer().lr_milestones()) at.push_back(absl::StrFormat("%g", f));
+  const std::string line = DescribeProtocol(*cpu);
+  EXPECT_NE(line.find(absl::StrCat("at ", absl::StrJoin(at, ", "), " of the epochs")),
+            std::string::npos) << line;
+  EXPECT_NE(line.find("momentum 0.9, wd 0.0005"), std::string::npos) << line;
+  EXPECT_NE(line.find("per-epoch check PGD-20 (CE, random start), eps 0.2, step 0.02"),
+            std::string::npos) << line;
+
+  TrainConfig mine = *cpu;
+  mine.mutable_optimizer()->add_lr_milestones(0.5);
+  mine.mutable_optimizer()->set_momentum(0.5);
+  mine.mutable_eval_attack()->set_num_steps(7);
+  const std::string changed = DescribeProtocol(mine);
+  EXPECT_NE(changed.find("x0.1 at 0.5 of the epochs"), std::string::npos) << changed;
+  EXPECT_NE(changed.find("momentum 0.5"), std::string::npos) << changed;
+  EXPECT_NE(changed.find("check PGD-7 "), std::string::npos) << changed;
 }
 
 // A natural-training cell of seconds, and harness options writing to

@@ -93,53 +93,58 @@ std::string DescribeSchedule(const OptimizerConfig& o) {
       return absl::StrFormat("one-cycle schedule, peak lr %g after %g of the steps", o.lr(),
                              o.warmup_fraction());
     default: {
+      // The milestones of the resolved config (ResolveTrainConfig's default
+      // when the config gives none).
       std::vector<std::string> at;
       for (double f : o.lr_milestones()) at.push_back(absl::StrFormat("%g", f));
       return absl::StrFormat("lr %g, x%g at %s of the epochs", o.lr(), o.lr_gamma(),
-                             at.empty() ? "0.75, 0.9" : absl::StrJoin(at, ", "));
+                             absl::StrJoin(at, ", "));
     }
   }
 }
 
 // Whether the learning rate decays within the run (so that its last epochs
 // move little whether or not training has plateaued): the trainer's schedule
-// on the resolved config (its default milestones), at the last epoch.
-bool Anneals(const TrainConfig& c) {
-  absl::StatusOr<TrainConfig> resolved = ResolveTrainConfig(c);
-  // An invalid config is refused before training; nothing to describe then.
-  if (!resolved.ok()) return false;
-  const OptimizerConfig& o = resolved->optimizer();
+// on the resolved config, at the last epoch.
+bool Anneals(const TrainConfig& resolved) {
+  const OptimizerConfig& o = resolved.optimizer();
   return LearningRate(o, o.epochs() - 1) < o.lr();
 }
 
 }  // namespace
 
-std::string DescribeProtocol(const TrainConfig& c) {
+std::string DescribeProtocol(const TrainConfig& raw) {
+  // What the trainer runs: the resolved config (default milestones, the
+  // evaluation attack's radius, step and steps). An invalid one is refused
+  // before training; it is described as given.
+  absl::StatusOr<TrainConfig> resolved = ResolveTrainConfig(raw);
+  const TrainConfig& c = resolved.ok() ? *resolved : raw;
   const auto& d = c.dataset();
   const auto& o = c.optimizer();
   const auto& a = c.train_attack();
   const auto& e = c.eval_attack();
   const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
   return absl::StrFormat(
-      "%s, %s (%s init), %s train / %s test images, %d epoch(s) SGD (%s, momentum 0.9, wd %g, "
+      "%s, %s (%s init), %s train / %s test images, %d epoch(s) SGD (%s, momentum %g, wd %g, "
       "batch %d); training PGD-%d%s, eps %.4g, step %.4g; %s check PGD-%d (CE, random start), "
       "eps %.4g, step %.4g; base seed %d",
       d.name(), c.model().name(),
       c.model().init() == ModelConfig::TORCH_DEFAULT ? "PyTorch default" : "reference",
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
       d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),
-      DescribeSchedule(o), o.weight_decay(), o.batch_size(), a.num_steps(),
+      DescribeSchedule(o), o.momentum(), o.weight_decay(), o.batch_size(), a.num_steps(),
       c.bf16() ? " (bf16 autocast)" : "", a.epsilon(), a.step_size(),
       c.eval_every() > 1
           ? absl::StrFormat("every %d epochs and the last two:", c.eval_every())
           : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed()) +
-         (Anneals(c) ? "; the learning rate decays within the run, which flattens its last "
-                       "epochs whether or not training has plateaued: a cell's convergence "
-                       "marking (its last epoch's change) is necessary, not sufficient; "
-                       "docs/learning_curves.md doubles the budget instead"
-                     : "");
+         (resolved.ok() && Anneals(c)
+              ? "; the learning rate decays within the run, which flattens its last epochs "
+                "whether or not training has plateaued: a cell's convergence marking (its last "
+                "epoch's change) is necessary, not sufficient; docs/learning_curves.md doubles "
+                "the budget instead"
+              : "");
 }
 
 }  // namespace spat::benchmarks
