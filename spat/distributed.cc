@@ -1,7 +1,13 @@
 #include "spat/distributed.h"
 
+// USE_C10D_GLOO (torch's own switch): Gloo's headers were found at build
+// time. The torch Python package ships none, so a CMake build against it has
+// NCCL (CUDA) but no Gloo (CPU) collectives.
+#ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Types.hpp>
 #if SPAT_WITH_NCCL
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -13,6 +19,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -87,7 +94,9 @@ absl::StatusOr<DistEnv> DistEnvFromEnvironment() {
 
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
+#ifdef USE_C10D_GLOO
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;  // CPU
+#endif
 #if SPAT_WITH_NCCL
   c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // CUDA
 #endif
@@ -96,11 +105,19 @@ struct Communicator::Impl {
 
   // f(group) on whichever group this is (both have the c10d collectives).
   template <typename F>
-  auto WithGroup(F f) {
+  void WithGroup([[maybe_unused]] F f) {
 #if SPAT_WITH_NCCL
-    if (nccl) return f(*nccl);
+    if (nccl) {
+      f(*nccl);
+      return;
+    }
 #endif
-    return f(*gloo);
+#ifdef USE_C10D_GLOO
+    f(*gloo);
+#else
+    // Connect refuses a CPU group without Gloo; nothing else reaches here.
+    throw std::logic_error("no process group");
+#endif
   }
 
   // `t` on the group's device (itself if it is there already).
@@ -123,10 +140,16 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
   if (device.is_cuda()) {
     return absl::FailedPreconditionError(
         "data-parallel training on CUDA needs NCCL: build against a CUDA LibTorch with "
-        "nccl.h found (--config=cuda or the CMake route; SPAT_WITH_NCCL); this binary has "
-        "Gloo (CPU) only");
+        "nccl.h found (--config=cuda or the CMake route; SPAT_WITH_NCCL); this binary was "
+        "built without it");
   }
 #endif
+  if (device.is_cpu() && !HasGloo()) {
+    return absl::FailedPreconditionError(
+        "data-parallel training on the CPU needs Gloo, whose headers were not found when this "
+        "binary was built (the torch Python package ships none; Debian's libgloo-dev has "
+        "them): train on CUDA (NCCL), or build against Debian's LibTorch");
+  }
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
   impl->device = device;
@@ -147,6 +170,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
                                                                env.world_size, options);
     }
 #endif
+#ifdef USE_C10D_GLOO
     if (device.is_cpu()) {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       options->devices.push_back(
@@ -155,6 +179,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
       impl->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank,
                                                                env.world_size, options);
     }
+#endif
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat(
         "rank ", env.rank, " of ", env.world_size, ": rendezvous at ", env.master_addr, ":",
@@ -163,6 +188,14 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
   }
   return std::unique_ptr<Communicator>(
       new Communicator(env.rank, env.world_size, std::move(impl)));
+}
+
+bool Communicator::HasGloo() {
+#ifdef USE_C10D_GLOO
+  return true;
+#else
+  return false;
+#endif
 }
 
 const char* Communicator::backend() const {

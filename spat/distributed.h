@@ -49,9 +49,10 @@ class Communicator {
  public:
   // Rendezvous at MASTER_ADDR:MASTER_PORT (rank 0 hosts the store; a port of
   // 0 on rank 0 picks a free one, see port()) and a group over it: Gloo for
-  // a CPU `device`, NCCL for a CUDA one (a binary built with SPAT_WITH_NCCL,
-  // i.e. a CUDA LibTorch and nccl.h; otherwise FailedPrecondition). Tensors handed to the collectives may live
-  // anywhere; they travel through `device`.
+  // a CPU `device` (a binary with HasGloo()), NCCL for a CUDA one (a binary
+  // built with SPAT_WITH_NCCL, i.e. a CUDA LibTorch and nccl.h); otherwise
+  // FailedPrecondition. Tensors handed to the collectives may live anywhere;
+  // they travel through `device`.
   static absl::StatusOr<std::unique_ptr<Communicator>> Connect(
       const DistEnv& env, std::chrono::milliseconds timeout,
       c10::Device device = c10::Device(c10::kCPU));
@@ -66,6 +67,11 @@ class Communicator {
 
   // "gloo" or "nccl".
   const char* backend() const;
+
+  // Whether this binary has CPU (Gloo) collectives: Gloo's headers were found
+  // when it was built (always under Bazel; the CMake build against the torch
+  // Python package, which ships none, has NCCL only).
+  static bool HasGloo();
 
   // Overwrites each tensor (contiguous) with rank 0's values.
   absl::Status Broadcast(std::vector<at::Tensor>& tensors);

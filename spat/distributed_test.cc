@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ATen/ATen.h>
+#include <torch/cuda.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -130,6 +131,7 @@ TEST(DistEnv, ReadsTorchrunVariablesAndNamesTheBadOne) {
 }
 
 TEST(Communicator, BroadcastsAndSumsOverTwoRanks) {
+  if (!Communicator::HasGloo()) GTEST_SKIP() << "built without Gloo (CPU collectives)";
   const int port = FreePort();
   std::vector<at::Tensor> got(2), sums(2);
   std::vector<absl::Status> st(2);
@@ -157,13 +159,44 @@ TEST(Communicator, BroadcastsAndSumsOverTwoRanks) {
   }
 }
 
+// A binary without Gloo says so instead of failing a rendezvous.
+TEST(Communicator, ACpuGroupWithoutGlooIsAClearError) {
+  if (Communicator::HasGloo()) GTEST_SKIP() << "built with Gloo";
+  auto comm = Communicator::Connect(Env(0, 1, FreePort()), seconds(10));
+  ASSERT_FALSE(comm.ok());
+  EXPECT_EQ(comm.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(comm.status().message().find("needs Gloo"), std::string::npos) << comm.status();
+}
+
+// A world of one on the GPU: the NCCL group forms through the torchrun
+// variables' rendezvous and its collectives leave the one rank's tensors as
+// they are, CUDA or CPU. (What several GPUs exchange needs several GPUs.)
+TEST(Communicator, OneRankNcclGroup_CUDA) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device gpu(c10::kCUDA, 0);
+  auto comm = Communicator::Connect(Env(0, 1, FreePort()), seconds(60), gpu);
+  ASSERT_TRUE(comm.ok()) << comm.status();
+  EXPECT_STREQ((*comm)->backend(), "nccl");
+  at::Tensor on_gpu = at::arange(6, at::kFloat).to(gpu);
+  ASSERT_TRUE((*comm)->AllReduceSum(on_gpu).ok());
+  EXPECT_TRUE(at::equal(on_gpu.cpu(), at::arange(6, at::kFloat)));
+  std::vector<at::Tensor> b{at::full({3}, 7.0f).to(gpu), at::full({2}, 2.0f)};
+  ASSERT_TRUE((*comm)->Broadcast(b).ok());
+  EXPECT_TRUE(at::equal(b[0].cpu(), at::full({3}, 7.0f)));
+  EXPECT_TRUE(b[1].device().is_cpu());
+  EXPECT_TRUE(at::equal(b[1], at::full({2}, 2.0f)));
+  ASSERT_TRUE((*comm)->Barrier().ok());
+}
+
 TEST(Communicator, AMissingRankIsAnErrorNotAHang) {
+  if (!Communicator::HasGloo()) GTEST_SKIP() << "built without Gloo (CPU collectives)";
   auto comm = Communicator::Connect(Env(0, 2, FreePort()), milliseconds(1500));
   ASSERT_FALSE(comm.ok());
   EXPECT_NE(comm.status().message().find("rendezvous"), std::string::npos) << comm.status();
 }
 
 TEST(Communicator, APeerThatExitsFailsTheCollectiveOnTheOthers) {
+  if (!Communicator::HasGloo()) GTEST_SKIP() << "built without Gloo (CPU collectives)";
   const int port = FreePort();
   absl::Status st0;
   // Rank 1 leaves only once rank 0 has finished connecting too: leaving
@@ -190,6 +223,7 @@ TEST(Communicator, APeerThatExitsFailsTheCollectiveOnTheOthers) {
 // step, equal (to float rounding) to one process training on the same global
 // batches; rank 0 alone writes the run's files, with world_size 2.
 TEST(DistributedTraining, TwoRanksMatchOneProcess) {
+  if (!Communicator::HasGloo()) GTEST_SKIP() << "built without Gloo (CPU collectives)";
   models::StateDict single;
   const TrainConfig one = Deterministic(Tmp("dist_single"));
   TrainRuntime rt_single;

@@ -15,15 +15,28 @@ if [[ ! -f $cuda/include/cuda_runtime_api.h ]]; then
 fi
 files=(attacks/pgd_graphs.cc attacks/pgd_graphs_test.cc spat/distributed.cc)
 # What the builds add: spat/BUILD and CMakeLists.txt define USE_C10D_GLOO for
-# distributed.cc, and USE_C10D_NCCL where CUDA is on.
+# distributed.cc (CMake: where Gloo's headers are), and USE_C10D_NCCL where
+# CUDA is on.
 defines=(-DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_GLOO -DUSE_C10D_NCCL)
 # Debian's LibTorch omits the header CMake generates for a CUDA build.
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
 mkdir -p "$shim/c10/cuda/impl"
 : >"$shim/c10/cuda/impl/cuda_cmake_macros.h"
-for f in "${files[@]}"; do
-  g++ -std=c++17 -fsyntax-only -Wall -Wextra "${defines[@]}" -I. -I"$shim" \
+check() {  # check FILE DEFINES...
+  local f=$1
+  shift
+  g++ -std=c++17 -fsyntax-only -Wall -Wextra "$@" -I. -I"$shim" \
     -isystem /usr/include/torch/csrc/api/include -isystem "$cuda/include" "$f"
+}
+for f in "${files[@]}"; do
+  check "$f" "${defines[@]}"
   echo "check_cuda_syntax: $f ok"
 done
+# The CMake build against the torch Python package, which ships no Gloo
+# headers: NCCL without Gloo.
+check spat/distributed.cc -DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_NCCL
+echo "check_cuda_syntax: spat/distributed.cc without Gloo ok"
+# ... and a CPU-only one (no NCCL either).
+check spat/distributed.cc
+echo "check_cuda_syntax: spat/distributed.cc without Gloo or NCCL ok"

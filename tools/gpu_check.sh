@@ -153,12 +153,14 @@ ctest_log=$out/ctest.log
 if ctest --test-dir "$build_dir" -LE slow -j "$jobs" --output-on-failure >"$ctest_log" 2>&1; then ok=true; else ok=false; status=1; fi
 summary=$(grep -E "tests passed" "$ctest_log" | tail -n 1)
 cat "$ctest_log" >>"$log"
-cuda_out=$(cd "$root" && for b in device_test pgd_graphs_test; do
+cuda_out=$(cd "$root" && for b in device_test pgd_graphs_test trainer_test distributed_test; do
   TEST_TMPDIR=$build_dir "$build_dir/$b" --gtest_filter='*_CUDA' 2>&1; done)
 echo "$cuda_out" >>"$log"
-cuda_cases=$(grep -cE '^\[       OK \] .*_CUDA' <<<"$cuda_out" || true)
-cuda_failed=$(grep -cE '^\[  FAILED  \] .*_CUDA' <<<"$cuda_out" || true)
-cuda_skipped=$(grep -cE '^\[  SKIPPED \] .*_CUDA' <<<"$cuda_out" || true)
+# Each case's own line ends with its time; gtest's summary repeats the names
+# of skipped and failed cases without one.
+cuda_cases=$(grep -cE '^\[       OK \] .*_CUDA \(' <<<"$cuda_out" || true)
+cuda_failed=$(grep -cE '^\[  FAILED  \] .*_CUDA \(' <<<"$cuda_out" || true)
+cuda_skipped=$(grep -cE '^\[  SKIPPED \] .*_CUDA \(' <<<"$cuda_out" || true)
 if [[ $device == cuda ]] && ((cuda_failed > 0 || cuda_skipped > 0)); then ok=false; status=1; fi
 emit "{\"step\": \"tests\", \"ok\": $ok, \"seconds\": $(($(date +%s) - t)), \"summary\": \"${summary}\", \"cuda_cases_passed\": $cuda_cases, \"cuda_cases_failed\": $cuda_failed, \"cuda_cases_skipped\": $cuda_skipped}"
 [[ $ok == true ]] || say "tests failed: see $ctest_log"

@@ -106,7 +106,7 @@ def check_members(tar):
     return found
 
 
-def do_import(archive, results, force):
+def do_import(archive, results, force, protocol):
     if not os.path.isfile(archive):
         print(f"gpu_results: import {archive}: no such file", file=sys.stderr)
         return 2
@@ -130,6 +130,11 @@ def do_import(archive, results, force):
                     new = read_metrics(incoming)
                     if new is None or not os.path.exists(os.path.join(incoming, "config.textproto")):
                         raise BadData(f"cells/{method}/ has no metrics.json or config.textproto")
+                    if protocol:
+                        why = protocol_mismatch(new[0].get("config", {}), protocol_fields(protocol))
+                        if why:
+                            raise BadData(f"cells/{method}/ is not the run of {os.path.relpath(protocol, ROOT)}"
+                                          f" ({why}): a --quick run? Nothing imported")
                     old = read_metrics(mine) if os.path.isdir(mine) else None
                     if old is not None and not force:
                         with open(os.path.join(mine, "config.textproto")) as a, \
@@ -158,6 +163,40 @@ def do_import(archive, results, force):
         return 1
 
 
+PROTOCOL = os.path.join(ROOT, "spat", "presets", "mnist_paper.textproto")
+
+
+def protocol_fields(path):
+    """{(block, field): value} of a preset file's scalars (method.name aside)."""
+    with open(path) as f:
+        text = re.sub(r"#[^\n]*", "", f.read())
+    fields = {}
+    for block, body in re.findall(r"(\w+)\s*\{([^}]*)\}", text):
+        for name, value in re.findall(r'(\w+):\s*("[^"]*"|[-+0-9.eE]+)', body):
+            if (block, name) != ("method", "name"):
+                fields[(block, name)] = value.strip('"')
+    top = re.sub(r"\w+\s*\{[^}]*\}", "", text)
+    for name, value in re.findall(r'(\w+):\s*("[^"]*"|[-+0-9.eE]+)', top):
+        fields[(None, name)] = value.strip('"')
+    return fields
+
+
+def protocol_mismatch(metrics_config, fields):
+    """The first field where a run's config differs from the preset's, or None."""
+    for (block, name), want in sorted(fields.items(), key=str):
+        got = (metrics_config.get(block, {}) if block else metrics_config).get(name)
+        try:
+            same = got is not None and abs(float(got) - float(want)) <= 1e-9 * max(1.0, abs(float(want)))
+        except (TypeError, ValueError):
+            same = str(got) == want
+        if not same:
+            return f"{block + '.' if block else ''}{name} is {got}, the protocol's {want}"
+    for block, name in (("dataset", "train_subset"), ("dataset", "test_subset")):
+        if str(metrics_config.get(block, {}).get(name, "0")) not in ("0", "None"):
+            return f"{block}.{name} is {metrics_config[block][name]}, the protocol's all"
+    return None
+
+
 def _identity(config_text):
     """A run's config.textproto without what never decides what is computed."""
     drop = re.compile(r"^\s*(out_dir|threads|device|cuda_graphs|data_dir|eval_every):")
@@ -170,6 +209,7 @@ def summary(results):
              " | ".join(c for c, _ in COLUMNS) + " | AA |",
              "| --- | --- | --- | " + " | ".join("---" for _ in COLUMNS) + " | --- |"]
     paper = paper_table4()
+    images = set()
     for method in METHODS:
         d = os.path.join(cells, method)
         m = read_metrics(d) if os.path.isdir(d) else None
@@ -181,6 +221,7 @@ def summary(results):
         last = f"{evaluated[-1]['clean']:.2f} / {evaluated[-1]['pgd']:.2f}" if evaluated else "—"
         if os.path.exists(os.path.join(d, "table4_eval.json")):
             row = table4_row(d, method)
+            images.add(row["n"])
             cols = [f"**{row['ours'][c]:.2f}** ({row['paper'][c]:.2f})" for c, _ in COLUMNS]
             aa = f"**{row['ours']['AA']:.2f}**" if row["ours"]["AA"] is not None else ""
         else:
@@ -188,8 +229,15 @@ def summary(results):
             aa = ""
         lines.append(f"| {PAPER_ROWS[method]} | {m[1]}/{m[2]} | {last} | " + " | ".join(cols) + f" | {aa} |")
     print("\n".join(lines))
-    print("\nOurs in bold (Table 4's attacks at eps 0.3 on the 10,000 test images, once a run has "
-          "all its epochs), the paper's in parentheses; AutoAttack is not in the paper's Table 4.")
+    if not images:
+        on = "the 10,000 test images (gpu_check.sh's evaluation)"
+    elif len(images) == 1 and None not in images:
+        on = f"the first {int(images.pop()):,} test images"
+    else:
+        on = "the test images each run's table4_eval.json names (settings.n)"
+    print(f"\nOurs in bold (Table 4's attacks at eps 0.3 on {on}, once a run has all its "
+          "epochs), the paper's in parentheses; AutoAttack is not in the paper's Table 4. "
+          "'last clean / PGD-20': the run's own per-epoch check.")
     return 0
 
 
@@ -200,6 +248,8 @@ def main(argv):
     i.add_argument("archive")
     i.add_argument("--results", default=RESULTS)
     i.add_argument("--force", action="store_true", help="replace a different or longer run")
+    i.add_argument("--protocol", default=PROTOCOL,
+                   help="the preset every run must follow ('none': no check)")
     s = sub.add_parser("summary", help="where each method stands, beside the paper's Table 4")
     s.add_argument("--results", default=RESULTS)
     for name in ("progress", "curve"):
@@ -210,7 +260,8 @@ def main(argv):
     a = p.parse_args(argv)
     try:
         if a.cmd == "import":
-            rc = do_import(a.archive, a.results, a.force)
+            rc = do_import(a.archive, a.results, a.force,
+                           None if a.protocol == "none" else a.protocol)
             if rc == 0:
                 summary(a.results)
             return rc

@@ -24,17 +24,26 @@ has() {  # has NAME TEXT: $out contains TEXT
   grep -qF -- "$2" <<<"$out" || { echo "FAILED $1: no '$2' in:"; echo "$out"; fails=$((fails + 1)); }
 }
 
-# run METHOD EPOCHS_DONE [LR]: a run folder as train writes it (80 planned).
+# run METHOD EPOCHS_DONE [LR [PLANNED]]: a run folder as train writes it from
+# spat/presets/mnist_paper.textproto (80 epochs planned).
 run() {
   local d=$tmp/src/cells/$1
   mkdir -p "$d"
-  printf 'method {\n  name: "%s"\n}\noptimizer {\n  lr: %s\n  epochs: 80\n}\nout_dir: "%s"\n' \
-    "$1" "${3:-0.01}" "$d" >"$d/config.textproto"
-  python3 - "$d/metrics.json" "$1" "$2" <<'PY'
+  printf 'method {\n  name: "%s"\n}\noptimizer {\n  lr: %s\n  epochs: %s\n}\nout_dir: "%s"\n' \
+    "$1" "${3:-0.01}" "${4:-80}" "$d" >"$d/config.textproto"
+  python3 - "$d/metrics.json" "$1" "$2" "${4:-80}" <<'PY'
 import json, sys
-n = int(sys.argv[3])
-json.dump({"config": {"method": {"name": sys.argv[2]}, "optimizer": {"epochs": 80}},
-           "device": "cuda:0",
+n, planned = int(sys.argv[3]), int(sys.argv[4])
+attack = {"name": "pgd", "epsilon": 0.3, "random_start": True, "loss": "ce", "norm": "linf"}
+config = {"dataset": {"name": "mnist", "data_dir": "/x", "train_subset": "0", "test_subset": "0"},
+          "model": {"name": "small_cnn", "init": "REFERENCE"},
+          "method": {"name": sys.argv[2], "s": 5, "alpha": 0.2, "beta": 0.2, "lambda": 6},
+          "train_attack": dict(attack, step_size=0.01, num_steps=40),
+          "eval_attack": dict(attack, step_size=0.03, num_steps=20),
+          "optimizer": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0, "epochs": planned,
+                        "batch_size": 128},
+          "seed": "1", "threads": 16, "device": "cuda:0"}
+json.dump({"config": config, "device": "cuda:0",
            "epochs": [{"epoch": e, "seconds": 9.5, "clean": 90 + e / 10, "pgd": 80 + e / 10}
                       for e in range(1, n + 1)]}, open(sys.argv[1], "w"))
 PY
@@ -82,6 +91,15 @@ sed -i 's|^out_dir: .*|out_dir: "/elsewhere"|' "$tmp/src/cells/spat/config.textp
 pack later cells/spat
 check import_later 0 "${py[@]}" import "$tmp/later.tar.gz" --results "$results"
 has import_later "| SPAT | 7/80 |"
+
+# Runs of another protocol (gpu_check.sh --quick's) never enter the paper's folder.
+rm -rf "$tmp/src"
+run madry 2 0.01 2
+pack quick cells/madry
+check import_quick 1 "${py[@]}" import "$tmp/quick.tar.gz" --results "$results"
+has import_quick "optimizer.epochs is 2, the protocol's 80"
+[[ ! -e $results/cells/madry ]] || { echo "FAILED: a quick run entered results"; fails=$((fails + 1)); }
+check import_quick_elsewhere 0 "${py[@]}" import "$tmp/quick.tar.gz" --results "$tmp/other" --protocol none
 
 # Unexpected entries: nothing is imported.
 rm -rf "$tmp/src"
