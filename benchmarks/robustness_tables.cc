@@ -169,6 +169,32 @@ std::string RobustnessProtocol(const Setup& s) {
       "); black-box examples crafted on a naturally trained ", s.source_model);
 }
 
+// The evaluator's options for attacks on `test`: the setup's, on the
+// harness's device.
+attacks::EvaluatorOptions EvalOptionsFor(const Harness& h, const Setup& s,
+                                         const data::Dataset& test) {
+  attacks::EvaluatorOptions eo = s.eval;
+  eo.num_classes = static_cast<int>(test.num_classes);
+  eo.device = h.options().device;
+  eo.cuda_graphs = h.options().cuda_graphs;
+  return eo;
+}
+
+// A trained cell's model (architecture `name`, shaped for `test`'s images) on
+// the harness's device, as the attacks call it.
+absl::StatusOr<attacks::ForwardFn> LoadForward(const Harness& h, const std::string& checkpoint,
+                                               const std::string& name,
+                                               const data::Dataset& test) {
+  models::ModelSpec spec;
+  spec.name = name;
+  spec.num_classes = test.num_classes;
+  spec.in_channels = test.images.size(1);
+  spec.image_size = test.images.size(2);
+  SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(checkpoint, spec));
+  model->to(h.options().device);
+  return attacks::ForwardFn([model](const at::Tensor& t) { return model->forward(t); });
+}
+
 absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
     const std::vector<std::string>& method_names,  // in the table's order
@@ -197,23 +223,13 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   }
   const data::DatasetSpec dspec{s.base.dataset().name(), s.base.dataset().data_dir()};
   SPAT_ASSIGN_OR_RETURN(data::Dataset test, data::LoadDataset(dspec, data::Split::kTest, s.n));
-  models::ModelSpec mspec;
-  mspec.num_classes = test.num_classes;
-  mspec.in_channels = test.images.size(1);
-  mspec.image_size = test.images.size(2);
-  models::ModelSpec sspec = mspec;
-  sspec.name = s.source_model;
-  SPAT_ASSIGN_OR_RETURN(auto source, models::LoadModel(src.checkpoint, sspec));
-  source->to(h.options().device);
-  attacks::ForwardFn source_fn = [source](const at::Tensor& t) { return source->forward(t); };
+  SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn source_fn,
+                        LoadForward(h, src.checkpoint, s.source_model, test));
   black.Note(absl::StrFormat("Source model %s: %.2f%% clean accuracy (paper: %s).",
                              s.source_model, src.clean,
                              s.source_model == "lenet5" ? "LeNet-5, 98.94%" : "ResNet-101, 95.53%"));
 
-  attacks::EvaluatorOptions eo = s.eval;
-  eo.num_classes = static_cast<int>(test.num_classes);
-  eo.device = h.options().device;
-  eo.cuda_graphs = h.options().cuda_graphs;
+  const attacks::EvaluatorOptions eo = EvalOptionsFor(h, s, test);
   const bool smoke = h.options().preset == Preset::kSmoke;
   if (smoke) {
     std::string subs;
@@ -228,11 +244,9 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
     SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(method, c));
     Accuracies acc;
-    mspec.name = c.model().name();
     for (size_t k = 0; k < runs.size(); ++k) {
-      SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
-      model->to(h.options().device);
-      attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
+      SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn fn,
+                            LoadForward(h, runs[k].checkpoint, c.model().name(), test));
       SPAT_RETURN_IF_ERROR(
           AttackOneRun(h, columns, fn, source_fn, test, eo, row, k, runs.size(), &acc));
     }
@@ -298,20 +312,11 @@ absl::Status AttackChoice(const Harness& h, const Setup& s, const data::Dataset&
   data::Dataset aa_test = test;
   aa_test.images = test.images.narrow(0, 0, std::min<int64_t>(aa_n, test.images.size(0)));
   aa_test.labels = test.labels.narrow(0, 0, aa_test.images.size(0));
-  attacks::EvaluatorOptions eo = s.eval;
-  eo.num_classes = static_cast<int>(test.num_classes);
-  eo.device = h.options().device;
-  eo.cuda_graphs = h.options().cuda_graphs;
-  models::ModelSpec mspec;
-  mspec.name = s.base.model().name();
-  mspec.num_classes = test.num_classes;
-  mspec.in_channels = test.images.size(1);
-  mspec.image_size = test.images.size(2);
+  const attacks::EvaluatorOptions eo = EvalOptionsFor(h, s, test);
   Accuracies acc;
   for (size_t k = 0; k < runs.size(); ++k) {
-    SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(runs[k].checkpoint, mspec));
-    model->to(h.options().device);
-    attacks::ForwardFn fn = [model](const at::Tensor& t) { return model->forward(t); };
+    SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn fn,
+                          LoadForward(h, runs[k].checkpoint, s.base.model().name(), test));
     SPAT_RETURN_IF_ERROR(AttackOneRun(h, columns, fn, nullptr, test, eo, choice.row, k,
                                       runs.size(), &acc));
     SPAT_RETURN_IF_ERROR(AttackOneRun(h, {{"AA", "aa", "aa"}}, fn, nullptr, aa_test, eo,

@@ -1,9 +1,10 @@
 #include "spat/distributed.h"
 
-// USE_C10D_GLOO (torch's own switch): Gloo's headers were found at build
-// time. The torch Python package ships none, so a CMake build against it has
-// NCCL (CUDA) but no Gloo (CPU) collectives.
-#ifdef USE_C10D_GLOO
+// SPAT_WITH_GLOO: Gloo's headers were found at build time (torch's own
+// USE_C10D_GLOO comes with every LibTorch's CMake target, headers or not).
+// The torch Python package ships none, so a CMake build against it has NCCL
+// (CUDA) but no Gloo (CPU) collectives.
+#if SPAT_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -94,7 +95,7 @@ absl::StatusOr<DistEnv> DistEnvFromEnvironment() {
 
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
-#ifdef USE_C10D_GLOO
+#if SPAT_WITH_GLOO
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;  // CPU
 #endif
 #if SPAT_WITH_NCCL
@@ -112,7 +113,7 @@ struct Communicator::Impl {
       return;
     }
 #endif
-#ifdef USE_C10D_GLOO
+#if SPAT_WITH_GLOO
     f(*gloo);
 #else
     // Connect refuses a CPU group without Gloo; nothing else reaches here.
@@ -170,7 +171,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
                                                                env.world_size, options);
     }
 #endif
-#ifdef USE_C10D_GLOO
+#if SPAT_WITH_GLOO
     if (device.is_cpu()) {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       options->devices.push_back(
@@ -191,7 +192,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(
 }
 
 bool Communicator::HasGloo() {
-#ifdef USE_C10D_GLOO
+#if SPAT_WITH_GLOO
   return true;
 #else
   return false;

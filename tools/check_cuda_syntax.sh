@@ -14,10 +14,10 @@ if [[ ! -f $cuda/include/cuda_runtime_api.h ]]; then
   exit 0
 fi
 files=(attacks/pgd_graphs.cc attacks/pgd_graphs_test.cc spat/distributed.cc)
-# What the builds add: spat/BUILD and CMakeLists.txt define USE_C10D_GLOO for
-# distributed.cc (CMake: where Gloo's headers are), and USE_C10D_NCCL where
-# CUDA is on.
-defines=(-DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_GLOO -DUSE_C10D_NCCL)
+# What the builds add: spat/BUILD and CMakeLists.txt define SPAT_WITH_GLOO
+# and USE_C10D_GLOO for distributed.cc (CMake: where Gloo's headers are), and
+# USE_C10D_NCCL where CUDA is on.
+defines=(-DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DSPAT_WITH_GLOO=1 -DUSE_C10D_GLOO -DUSE_C10D_NCCL)
 # Debian's LibTorch omits the header CMake generates for a CUDA build.
 shim=$(mktemp -d)
 trap 'rm -rf "$shim"' EXIT
@@ -34,9 +34,9 @@ for f in "${files[@]}"; do
   echo "check_cuda_syntax: $f ok"
 done
 # The CMake build against the torch Python package, which ships no Gloo
-# headers: NCCL without Gloo.
-check spat/distributed.cc -DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_NCCL
+# headers: NCCL without Gloo (torch's target still defines USE_C10D_GLOO).
+check spat/distributed.cc -DSPAT_WITH_CUDA=1 -DSPAT_WITH_NCCL=1 -DUSE_C10D_GLOO -DUSE_C10D_NCCL
 echo "check_cuda_syntax: spat/distributed.cc without Gloo ok"
 # ... and a CPU-only one (no NCCL either).
-check spat/distributed.cc
+check spat/distributed.cc -DUSE_C10D_GLOO
 echo "check_cuda_syntax: spat/distributed.cc without Gloo or NCCL ok"
