@@ -197,7 +197,7 @@ fi
 # run `train --config=spat/presets/mnist_paper.textproto --method=M` trains),
 # so `table4_5_mnist --preset=paper --seeds=1 --out_dir=DIR` reuses them.
 # They live in the build tree and come back as OUT/runs.tar.gz; the paper
-# runs of earlier GPU sessions travel in the checkout, results/mnist_paper/
+# runs of earlier GPU calls travel in the checkout, results/mnist_paper/
 # (tools/gpu_results.py puts them there), and are continued from there. Quick
 # runs keep apart: --resume refuses a changed configuration.
 runs=$build_dir/runs_${device}$( ((quick)) && echo _quick)
