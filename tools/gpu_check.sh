@@ -84,6 +84,7 @@ left() { echo $((budget_s - $(elapsed))); }
 say() { echo "gpu_check [$(elapsed) s]: $*" | tee -a "$log" >&2; }
 emit() { echo "$1" | tee -a "$results"; }
 status=0
+threads=$(nproc)  # intra-op threads of every run
 fail() { say "FAILED: $*"; emit "{\"step\": \"$1\", \"ok\": false, \"seconds\": $(elapsed)}"; status=1; }
 
 # --- where things come from ------------------------------------------------
@@ -167,7 +168,6 @@ emit "{\"step\": \"tests\", \"ok\": $ok, \"seconds\": $(($(date +%s) - t)), \"su
 
 # --- 3. throughput: ours vs eager PyTorch, alternated, best of 2 each -------
 if ((quick)); then batch=16; iters=1; steps=2; else batch=128; iters=20; steps=10; fi
-threads=$(nproc)
 for model in small_cnn resnet18; do
   if ((quick)) && [[ $model == resnet18 && $device == cpu ]]; then continue; fi
   ours=0; eager=0
