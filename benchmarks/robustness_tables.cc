@@ -213,11 +213,10 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   Table black(black_paper, h.options().preset, protocol);
 
   SPAT_ASSIGN_OR_RETURN(CellResult src, h.TrainCell(absl::StrCat("source_", s.source_model), s.source));
-  auto defense = [&s](const std::string& method) { return DefenseConfig(s.base, method); };
   if (h.TrainingOnly()) {
     // --shard: train this shard's cells; the attacks run under --merge.
     for (const auto& [row, method] : methods) {
-      SPAT_RETURN_IF_ERROR(h.TrainCells(method, defense(method)).status());
+      SPAT_RETURN_IF_ERROR(h.TrainCells(method, DefenseConfig(s.base, method)).status());
     }
     return std::make_pair(white, black);
   }
@@ -240,7 +239,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     black.Note(absl::StrCat("Smoke preset: attacks run with reduced steps (", subs, ")."));
   }
   for (const auto& [row, method] : methods) {
-    const TrainConfig c = defense(method);
+    const TrainConfig c = DefenseConfig(s.base, method);
     if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
     SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(method, c));
     Accuracies acc;

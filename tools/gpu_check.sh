@@ -218,13 +218,17 @@ if ((quick)); then
 fi
 # Reads run folders and the paper's Table 4 (standard library only).
 results_py=("${python:-python3}" "$root/tools/gpu_results.py")
-progress() { "${results_py[@]}" progress "$1" 2>>"$log" || true; }
+# Whether run folder $1 holds every epoch it planned.
+finished() {
+  local done_ planned
+  read -r done_ planned <<<"$("${results_py[@]}" progress "$1" 2>>"$log" || true)"
+  [[ -n ${done_:-} && $done_ == "$planned" ]]
+}
 reached=""
 for method in spat trades madry mart alp; do
   dir=$runs/cells/$method
-  read -r ep_done ep_planned <<<"$(progress "$dir")"
-  if [[ -n ${ep_done:-} && $ep_done == "$ep_planned" ]]; then
-    say "$method: finished earlier ($ep_done epochs)"
+  if finished "$dir"; then
+    say "$method: finished earlier"
   else
     remaining=$(($(left) - 15))  # keep time to pack the runs
     if ((remaining < 20)); then say "budget spent before training $method"; break; fi
@@ -264,10 +268,11 @@ packlist=$(mktemp)
 for dir in "$runs"/cells/*/; do
   [[ -d $dir ]] || continue
   m=$(basename "$dir")
-  read -r ep_done ep_planned <<<"$(progress "$dir")"
+  keep_state=1
+  finished "$dir" && keep_state=0
   for f in "$dir"*; do
     f=$(basename "$f")
-    [[ $f == train_state.pt && -n ${ep_done:-} && $ep_done == "$ep_planned" ]] && continue
+    [[ $f == train_state.pt ]] && ((!keep_state)) && continue
     echo "cells/$m/$f"
   done
 done >"$packlist"

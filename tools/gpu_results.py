@@ -19,6 +19,7 @@ unexpected archive, a run that would go backwards), 2 bad usage.
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -52,6 +53,7 @@ def read_metrics(run_dir):
         raise BadData(f"{path}: not a run's metrics.json ({e})")
 
 
+@functools.lru_cache(maxsize=None)
 def paper_table4():
     """{row: {column: value}} of the paper's Table 4."""
     with open(PAPER_TABLES) as f:
@@ -122,6 +124,7 @@ def do_import(archive, results, force, protocol):
                         with open(dst, "wb") as out:
                             shutil.copyfileobj(src, out)
                 status = 0
+                wanted = protocol_fields(protocol) if protocol else None
                 for method in METHODS:
                     if method not in found:
                         continue
@@ -130,8 +133,8 @@ def do_import(archive, results, force, protocol):
                     new = read_metrics(incoming)
                     if new is None or not os.path.exists(os.path.join(incoming, "config.textproto")):
                         raise BadData(f"cells/{method}/ has no metrics.json or config.textproto")
-                    if protocol:
-                        why = protocol_mismatch(new[0].get("config", {}), protocol_fields(protocol))
+                    if wanted:
+                        why = protocol_mismatch(new[0].get("config", {}), wanted)
                         if why:
                             raise BadData(f"cells/{method}/ is not the run of {os.path.relpath(protocol, ROOT)}"
                                           f" ({why}): a --quick run? Nothing imported")
