@@ -1,5 +1,5 @@
 // Properties of the attack suite on random and trained models.
-#include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "attacks/fab.h"
 #include "attacks/pgd.h"
 #include "attacks/square.h"
+#include "base/torch_compat.h"
 
 #include "gtest/gtest.h"
 
@@ -183,7 +184,7 @@ TEST(Pgd, Bf16ForwardStaysInTheBallAndKeepsItsStrength) {
   const at::Tensor adv16 = Pgd(f, d.x, ce, ob, g2);
   EXPECT_EQ(adv16.scalar_type(), at::kFloat);
   ExpectInBall(adv16, d.x, eps, "pgd-bf16");
-  EXPECT_FALSE(at::autocast::is_cpu_enabled());
+  EXPECT_FALSE(spat::compat::AutocastEnabled(c10::kCPU));
   at::NoGradGuard no_grad;
   const double acc32 = f(adv32).argmax(1).eq(d.y).to(at::kFloat).mean().item<double>();
   const double acc16 = f(adv16).argmax(1).eq(d.y).to(at::kFloat).mean().item<double>();

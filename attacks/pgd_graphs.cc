@@ -1,6 +1,7 @@
 #include "attacks/pgd_graphs.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <utility>
 

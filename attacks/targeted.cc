@@ -1,6 +1,7 @@
 #include "attacks/targeted.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 

@@ -2,6 +2,7 @@
 #include "benchmarks/hcp.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 
 #include <iostream>

@@ -15,6 +15,7 @@
 #endif
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cerrno>
 #include <cmath>

@@ -1,6 +1,7 @@
 #include "spat/method.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <type_traits>
 #include <vector>

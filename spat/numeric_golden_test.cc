@@ -19,6 +19,7 @@
 // Regenerate after an intended change (tools/regen_goldens.sh):
 //   SPAT_REGEN_GOLDENS=1 bazel run //spat:numeric_golden_test
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>

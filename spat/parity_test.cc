@@ -22,6 +22,7 @@
 // Python and C++ the same streams (checked on its own, so a different stream
 // fails loudly rather than as a parameter mismatch).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>

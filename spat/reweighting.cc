@@ -1,6 +1,7 @@
 #include "spat/reweighting.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 namespace spat {
 namespace {

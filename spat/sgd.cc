@@ -1,6 +1,7 @@
 #include "spat/sgd.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <map>
 

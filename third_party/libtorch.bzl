@@ -22,6 +22,21 @@ cc_library(
     name = "libtorch",
     linkopts = ["-ltorch", "-ltorch_cpu", "-lc10", "-pthread"],
 )
+{gloo}"""
+
+# c10d's CPU collectives (spat/distributed.cc): its ProcessGroupGloo.hpp
+# includes Gloo's headers, and only the Gloo that this LibTorch was built
+# with may be used (Debian's libgloo-dev for Debian's LibTorch; the torch
+# Python package ships none, so its build leaves them out).
+_GLOO_ON = """
+cc_library(
+    name = "gloo",
+    defines = ["USE_C10D_GLOO", "SPAT_WITH_GLOO=1"],
+)
+"""
+
+_GLOO_OFF = """
+cc_library(name = "gloo")  # no Gloo headers with this LibTorch
 """
 
 _OTHER_BUILD = """
@@ -44,7 +59,7 @@ cc_library(
         "-pthread",
     ],
 )
-"""
+{gloo}"""
 
 def _fail_not_libtorch(root, why):
     fail(("LIBTORCH={root} is not a LibTorch: {why}. Expected {root}/include/torch/csrc/api/" +
@@ -62,7 +77,8 @@ def _libtorch_repository_impl(rctx):
         if cuda:
             fail("--config=cuda needs a CUDA LibTorch: set LIBTORCH to its folder " +
                  "(Debian's libtorch-dev has no CUDA); see README, \"Any LibTorch\"")
-        rctx.file("BUILD.bazel", _DEBIAN_BUILD)
+        has_gloo = rctx.path("/usr/include/gloo/algorithm.h").exists
+        rctx.file("BUILD.bazel", _DEBIAN_BUILD.format(gloo = _GLOO_ON if has_gloo else _GLOO_OFF))
         return
     if not root.startswith("/"):
         fail("LIBTORCH={} must be an absolute path".format(root))
@@ -74,7 +90,14 @@ def _libtorch_repository_impl(rctx):
     if not rctx.path(root + "/lib/libtorch.so").exists:
         _fail_not_libtorch(root, "lib/libtorch.so is missing")
     has_cuda = rctx.path(root + "/lib/libtorch_cuda.so").exists
-    rctx.symlink(root + "/include", "include")
+    # Every include/ entry but google/: the torch Python package ships an older
+    # protobuf's headers there (3.13 in torch 2.11), which would shadow the
+    # protobuf our .pb.h files are generated for (its symbols stay inside
+    # libtorch_cpu).
+    for entry in rctx.path(root + "/include").readdir():
+        if entry.basename != "google":
+            rctx.symlink(entry, "include/" + entry.basename)
+    has_gloo = rctx.path(root + "/include/gloo/algorithm.h").exists
     cuda_hdrs = ""
     cuda_includes = ""
     cuda_libs = ""
@@ -122,6 +145,7 @@ def _libtorch_repository_impl(rctx):
         cuda_hdrs = cuda_hdrs,
         cuda_includes = cuda_includes,
         cuda_libs = cuda_libs,
+        gloo = _GLOO_ON if has_gloo else _GLOO_OFF,
     ))
 
 libtorch_repository = repository_rule(

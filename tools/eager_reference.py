@@ -12,8 +12,12 @@ img/s figures compare like with like:
 
 prints one JSON line {"impl": "eager", "img_per_s": ...}. --profile prints
 torch.profiler's per-operator table instead (where the time goes).
-Needs Debian's python3-torch (apt-get install python3-torch); tools that call
-it skip when it is absent.
+--compile=default runs the attack loss and the training loss through
+torch.compile (torch 2.x; the first steps, untimed, compile them).
+Runs under Debian's python3-torch (1.13; apt-get install python3-torch) and
+under the torch 2.x package tools/setup.sh installs
+(~/.cache/spat/torch-2.11.0/bin/python); tools that call it skip when no
+torch is there.
 """
 import argparse
 import json
@@ -96,25 +100,34 @@ def self_paced_kl(nat, adv, beta=0.2):
     return gain * kl
 
 
-def spat_step(model, opt, x, y, eps, step, steps, lam=6.0):
+def inner_loss(model, nat, adv):
+    """The attack's loss: the self-paced KL of adv's logits against nat's."""
+    return self_paced_kl(nat, model.head(model.embed(adv))).sum()
+
+
+def outer_loss(model, x, adv, y, lam):
+    """SPAT's training loss: reweighted CE on the NCE head plus lam * KL."""
+    z = model.embed(x)
+    cos = model.head.cosines(z)
+    logits_nat = model.head.s * cos
+    logits_adv = model.head(model.embed(adv))
+    gain = (1 - cos.gather(1, y[:, None]).squeeze(1) + 0.2).detach()
+    return (gain * F.cross_entropy(logits_nat, y, reduction='none')).mean() + \
+        lam * self_paced_kl(logits_nat, logits_adv).mean()
+
+
+def spat_step(model, opt, x, y, eps, step, steps, lam=6.0, inner=inner_loss, outer=outer_loss):
     model.eval()
     with torch.no_grad():
         nat = model.head(model.embed(x))
     adv = x + 0.001 * torch.randn_like(x)
     for _ in range(steps):
         adv.requires_grad_(True)
-        loss = self_paced_kl(nat, model.head(model.embed(adv))).sum()
-        grad, = torch.autograd.grad(loss, [adv])
+        grad, = torch.autograd.grad(inner(model, nat, adv), [adv])
         with torch.no_grad():
             adv = torch.min(torch.max(adv + step * grad.sign(), x - eps), x + eps).clamp(0, 1)
     model.train()
-    z = model.embed(x)
-    cos = model.head.cosines(z)
-    logits_nat = model.head.s * cos
-    logits_adv = model.head(model.embed(adv.detach()))
-    gain = (1 - cos.gather(1, y[:, None]).squeeze(1) + 0.2).detach()
-    loss = (gain * F.cross_entropy(logits_nat, y, reduction='none')).mean() + \
-        lam * self_paced_kl(logits_nat, logits_adv).mean()
+    loss = outer(model, x, adv.detach(), y, lam)
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -129,11 +142,17 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
     ap.add_argument('--profile', action='store_true')
+    ap.add_argument('--compile', default='', metavar='MODE',
+                    help='torch.compile the attack loss and the training loss with their '
+                         'backward (inductor; MODE: default, reduce-overhead, max-autotune); '
+                         'the attack loop and the SGD step stay eager. Needs torch >= 2.0')
     a = ap.parse_args()
     if a.batch < 1 or a.steps < 1 or a.iters < 1 or a.threads < 1:
         ap.error('--batch, --steps, --iters and --threads must be >= 1')
     if a.device.startswith('cuda') and not torch.cuda.is_available():
         ap.error('--device %s: this torch has no CUDA device' % a.device)
+    if a.compile and not hasattr(torch, 'compile'):
+        ap.error('--compile: torch %s has no torch.compile (2.0 or later)' % torch.__version__)
     device = torch.device(a.device)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -147,21 +166,30 @@ def main():
         if device.type == 'cuda':
             torch.cuda.synchronize(device)
     eps, step = (0.3, 0.01) if a.model == 'small_cnn' else (8 / 255, 2 / 255)
-    spat_step(model, opt, x, y, eps, step, a.steps)  # warm-up (cuDNN picks its kernels)
-    spat_step(model, opt, x, y, eps, step, a.steps)
+    fns = {}
+    if a.compile:
+        fns = {'inner': torch.compile(inner_loss, mode=a.compile),
+               'outer': torch.compile(outer_loss, mode=a.compile)}
+    t0 = time.perf_counter()
+    # Warm-up: cuDNN picks its kernels; torch.compile compiles (train and eval).
+    spat_step(model, opt, x, y, eps, step, a.steps, **fns)
+    spat_step(model, opt, x, y, eps, step, a.steps, **fns)
+    sync()
+    warmup_s = time.perf_counter() - t0
     sync()
     if a.profile:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             for _ in range(a.iters):
-                spat_step(model, opt, x, y, eps, step, a.steps)
+                spat_step(model, opt, x, y, eps, step, a.steps, **fns)
         print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
         return
     t0 = time.perf_counter()
     for _ in range(a.iters):
-        spat_step(model, opt, x, y, eps, step, a.steps)
+        spat_step(model, opt, x, y, eps, step, a.steps, **fns)
     sync()
     s = time.perf_counter() - t0
-    print(json.dumps({'impl': 'eager', 'model': a.model, 'batch_size': a.batch,
+    impl = 'compiled (%s)' % a.compile if a.compile else 'eager'
+    print(json.dumps({'impl': impl, 'warmup_s': round(warmup_s, 1), 'model': a.model, 'batch_size': a.batch,
                       'num_steps': a.steps, 'threads': a.threads, 'iters': a.iters,
                       'torch': torch.__version__, 'device': str(device),
                       'img_per_s': round(a.batch * a.iters / s, 1),

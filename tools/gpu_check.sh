@@ -12,11 +12,17 @@
 #   tools/gpu_check.sh --out "$OUT" --budget_s 480     # on the GPU machine
 #   tools/gpu_results.py import OUT/runs.tar.gz        # back here; commit results/
 #   tools/gpu_check.sh --out "$OUT" --budget_s 480 --skip_checks   # later calls
-#   tools/gpu_check.sh --device=cpu --budget_s 60 --quick   # here (CI runs this)
+#   tools/gpu_check.sh --device=cpu --budget_s 60 --quick   # on a CPU (CI runs this)
 #
 # Flags:
-#   --device cuda|cpu   cuda (default): the torch Python package's LibTorch and
-#                       the CUDA device; cpu: Debian's LibTorch on the CPU
+#   --device cuda|cpu   cuda (default): the CUDA device; cpu: the CPU (the
+#                       CUDA cases skip): the rehearsal of a GPU call
+#   --libtorch package|system
+#                       package (default): build against the torch Python
+#                       package's LibTorch, as the GPU machine does (its
+#                       python: SPAT_TORCH_PYTHON, else the one tools/setup.sh
+#                       installed, ~/.cache/spat/torch-2.11.0/bin/python, else
+#                       python3); system: Debian's LibTorch (CPU only)
 #   --out DIR           what comes back: gpu_check.log, results.jsonl, ctest.log
 #                       and runs.tar.gz (default gpu_check_out)
 #   --budget_s N        wall seconds for the whole script (default 480); the
@@ -38,6 +44,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 device=cuda
+libtorch=package
 out=gpu_check_out
 budget_s=480
 bundle=gpu_bundle
@@ -50,6 +57,8 @@ while (($#)); do
   case $1 in
     --device=*) device=${1#*=}; shift ;;
     --device) device=$2; shift 2 ;;
+    --libtorch=*) libtorch=${1#*=}; shift ;;
+    --libtorch) libtorch=$2; shift 2 ;;
     --out=*) out=${1#*=}; shift ;;
     --out) out=$2; shift 2 ;;
     --budget_s=*) budget_s=${1#*=}; shift ;;
@@ -67,6 +76,9 @@ while (($#)); do
   esac
 done
 case $device in cuda|cpu) ;; *) echo "gpu_check: --device=$device: expected cuda or cpu" >&2; exit 2 ;; esac
+case $libtorch in package|system) ;; *) echo "gpu_check: --libtorch=$libtorch: expected package or system" >&2; exit 2 ;; esac
+[[ $device == cuda && $libtorch == system ]] &&
+  { echo "gpu_check: --device=cuda needs --libtorch=package (Debian's LibTorch has no CUDA)" >&2; exit 2; }
 [[ $budget_s =~ ^[0-9]+$ ]] && ((budget_s >= 10)) || { echo "gpu_check: --budget_s=$budget_s: expected an integer >= 10" >&2; exit 2; }
 [[ $jobs =~ ^[0-9]+$ ]] && ((jobs >= 1)) || { echo "gpu_check: --jobs=$jobs: expected an integer >= 1" >&2; exit 2; }
 
@@ -88,17 +100,31 @@ threads=$(nproc)  # intra-op threads of every run
 fail() { say "FAILED: $*"; emit "{\"step\": \"$1\", \"ok\": false, \"seconds\": $(elapsed)}"; status=1; }
 
 # --- where things come from ------------------------------------------------
+# The python whose torch is the LibTorch (package) or the eager reference
+# (system: Debian's python3-torch, where installed).
 python=""
-for p in python3 /usr/bin/python3; do
+if [[ $libtorch == package ]]; then
+  candidates=(${SPAT_TORCH_PYTHON:-} "${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-2.11.0}/bin/python" python3)
+else
+  candidates=(/usr/bin/python3)
+fi
+for p in "${candidates[@]}"; do
   if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then python=$p; break; fi
 done
 prefix_path=""
-if [[ $device == cuda ]]; then
-  [[ -n $python ]] || { say "no python3 with torch: its folder is the CUDA LibTorch"; exit 1; }
-  torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
-  "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' ||
-    { say "torch sees no CUDA device; use --device=cpu"; exit 1; }
-  prefix_path=$torch_prefix
+torch_build=""
+if [[ $libtorch == package ]]; then
+  [[ -n $python ]] || { say "no torch package (tried ${candidates[*]}): run tools/setup.sh, or set SPAT_TORCH_PYTHON to a python with torch"; exit 1; }
+  prefix_path=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  torch_build=$("$python" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)' 2>/dev/null)
+  "$python" -c 'import torch, sys; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null ||
+    say "warning: $python's torch ($torch_build) is a CPU-only build: not the GPU machine's build"
+  if [[ $device == cuda ]]; then
+    "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null ||
+      { say "torch sees no CUDA device; use --device=cpu"; exit 1; }
+  fi
+  # Our CUDA code compiles with the toolkit the package was built for.
+  [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
 fi
 # Libraries CMake finds: the system's (Debian with the -dev packages), else
 # the bundle's .debs unpacked into a prefix.
@@ -124,7 +150,7 @@ fi
 mnist=$bundle/mnist
 [[ -f $mnist/train-images-idx3-ubyte.gz || -f $mnist/train-images-idx3-ubyte ]] ||
   mnist=${SPAT_DATA_DIR:-$HOME/.cache/spat}/mnist
-say "device $device; LibTorch ${prefix_path:-from the system}; MNIST $mnist; budget ${budget_s} s"
+say "device $device; LibTorch ${prefix_path:-from the system}${torch_build:+ ($torch_build)}; MNIST $mnist; budget ${budget_s} s"
 
 # --- 1. build ---------------------------------------------------------------
 generator=()

