@@ -25,6 +25,13 @@ start=$SECONDS
 RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$(port 1) timeout 120 "$train" "${args[@]}" \
   --collective_timeout_s=3 --out_dir="$tmp/alone" 2> "$tmp/alone.err"; rc=$?
 [ "$rc" = 1 ] || fail "a lone rank exited $rc, expected 1: $(tail -3 "$tmp/alone.err")"
+# A binary built without Gloo's headers (against the torch Python package)
+# has no CPU collectives: every CPU multi-rank run stops at once, naming Gloo.
+if grep -q "error: data-parallel training on the CPU needs Gloo" "$tmp/alone.err"; then
+  echo "ok: built without Gloo -> exit 1 at once: $(grep error: "$tmp/alone.err")"
+  echo "skipped: the 2-rank cases (this build has no CPU collectives)"
+  exit 0
+fi
 grep -q "error: .*rendezvous" "$tmp/alone.err" || fail "lone rank: unclear message: $(tail -3 "$tmp/alone.err")"
 echo "ok: lone rank -> exit 1 after $((SECONDS - start)) s: $(grep error: "$tmp/alone.err")"
 
