@@ -21,7 +21,7 @@
 #                       package (default): build against the torch Python
 #                       package's LibTorch, as the GPU machine does (its
 #                       python: SPAT_TORCH_PYTHON, else the one tools/setup.sh
-#                       installed, ~/.cache/spat/torch-2.11.0/bin/python, else
+#                       installed, tools/torch_package.sh's, else
 #                       python3); system: Debian's LibTorch (CPU only)
 #   --out DIR           what comes back: gpu_check.log, results.jsonl, ctest.log
 #                       and runs.tar.gz (default gpu_check_out)
@@ -104,7 +104,8 @@ fail() { say "FAILED: $*"; emit "{\"step\": \"$1\", \"ok\": false, \"seconds\": 
 # (system: Debian's python3-torch, where installed).
 python=""
 if [[ $libtorch == package ]]; then
-  candidates=(${SPAT_TORCH_PYTHON:-} "${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-2.11.0}/bin/python" python3)
+  source "$root/tools/torch_package.sh"
+  candidates=(${SPAT_TORCH_PYTHON:-} "$SPAT_TORCH_PACKAGE_PYTHON" python3)
 else
   candidates=(/usr/bin/python3)
 fi

@@ -22,8 +22,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TORCH_VERSION=2.11.0
-TORCH_CUDA=13.0
+source tools/torch_package.sh
+TORCH_VERSION=$SPAT_TORCH_PACKAGE_VERSION
+TORCH_CUDA=$SPAT_TORCH_PACKAGE_CUDA
 PACKAGES=(
   bazel-bootstrap
   libtorch-dev
@@ -85,13 +86,13 @@ if command -v update-alternatives >/dev/null; then
 fi
 
 # --- the torch package: LibTorch 2.x with CUDA ------------------------------
-TORCH_VENV=${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-$TORCH_VERSION}
+TORCH_VENV=$SPAT_TORCH_PACKAGE_VENV
 pip=""
 if [[ $TORCH_VENV == none ]]; then
   log "SPAT_TORCH_VENV=none: no torch package (Debian's LibTorch only)"
 else
   have=$("$TORCH_VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null || true)
-  if [[ $have == "$TORCH_VERSION+cu${TORCH_CUDA/./}" || $have == "$TORCH_VERSION" ]]; then
+  if [[ $have == "$TORCH_VERSION+cu${TORCH_CUDA/./}" ]]; then
     log "torch $have present in $TORCH_VENV"
   else
     log "installing torch==$TORCH_VERSION (CUDA $TORCH_CUDA build, ~4.6 GB) into $TORCH_VENV"

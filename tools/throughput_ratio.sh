@@ -38,7 +38,8 @@ for a in "$@"; do
   esac
 done
 threads=$(nproc)
-venv_python=${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-2.11.0}/bin/python
+source tools/torch_package.sh
+venv_python=$SPAT_TORCH_PACKAGE_PYTHON
 bf16=0
 grep -q avx512_bf16 /proc/cpuinfo && bf16=1
 
