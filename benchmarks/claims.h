@@ -17,13 +17,23 @@
 #ifndef SPAT_BENCHMARKS_CLAIMS_H_
 #define SPAT_BENCHMARKS_CLAIMS_H_
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benchmarks/results.pb.h"
 #include "benchmarks/stats.h"
 
 namespace spat::benchmarks {
+
+// A table cell a claim compares: `table` empty for the claim's own table,
+// else another table's id (Table 5's claims read Table 4's FGSM).
+struct ClaimCell {
+  std::string table;
+  std::string row;
+  std::string column;
+};
 
 struct Claim {
   std::string statement;  // what the paper says, in our words
@@ -32,7 +42,24 @@ struct Claim {
   Outcome outcome = Outcome::kInconclusive;
   double p = 1;           // one-sided p of the claimed direction
   std::string evidence;   // means, sds, n, statistic; or which cell is missing
+  std::vector<ClaimCell> cells;  // what it compares
+  // The same claim at half the budget (JudgeAtBothBudgets); empty if untested.
+  std::string half_outcome;
+  double half_p = 1;
+  std::string half_evidence;
 };
+
+// A claim is judged only where more training would not change its verdict:
+// `full[i]` and `half[i]` are the same claim on a table trained for `epochs`
+// and on the same cells trained for `half_epochs` (each run its own
+// schedule). Where both verdicts agree, the full budget's claim stands (with
+// the half budget's beside it); otherwise it comes out not judged, naming
+// each compared cell and how far it moved between the budgets. `tables`: id
+// -> (full, half) results, for the cells' means ("" is the claims' own table).
+std::vector<Claim> JudgeAtBothBudgets(
+    const std::vector<Claim>& full, const std::vector<Claim>& half,
+    const std::map<std::string, std::pair<const TableResult*, const TableResult*>>& tables,
+    int epochs, int half_epochs);
 
 // Table 1 (Sensitivity of Hyper-parameters): s raises PGD-20 and lowers
 // clean accuracy (rank correlations); alpha = 0.2 and beta = 0.2 (the

@@ -221,5 +221,40 @@ TEST(Claims, Figure1AndLemma1) {
   }
 }
 
+TEST(Claims, AtTwoBudgetsAClaimIsJudgedOnlyWhereItsVerdictStays) {
+  const TableResult full = Table1();
+  // Half the budget: alpha's gain is gone (alpha=0.2 now equals alpha=0.0),
+  // everything else as at the full budget.
+  TableResult half = Table1();
+  for (ResultCell& c : *half.mutable_cells()) {
+    if (c.row() == "alpha=0.2" && c.column() == "PGD-20") {
+      c.clear_runs();
+      for (double v : {35.0, 36.0, 34.5}) c.add_runs(v);
+      c.set_ours(35.1666);
+    }
+  }
+  const std::vector<Claim> judged = JudgeAtBothBudgets(
+      Table1Claims(full), Table1Claims(half), {{"", {&full, &half}}}, 16, 8);
+  ASSERT_EQ(judged.size(), 6u);
+  const Claim& trend = Find(judged, "a larger s gives higher robustness");
+  EXPECT_EQ(trend.outcome, Outcome::kHolds);
+  EXPECT_EQ(trend.half_outcome, "holds");
+  EXPECT_LT(trend.half_p, 0.05);
+  const Claim& alpha = Find(judged, "alpha = 0.2 is more robust than alpha = 0");
+  EXPECT_EQ(alpha.outcome, Outcome::kNotJudged);
+  EXPECT_EQ(alpha.half_outcome, "inconclusive");
+  // It names the cell that moved and by how much, and both verdicts.
+  EXPECT_NE(alpha.evidence.find("alpha=0.2 / PGD-20 35.17 -> 40.17 (+5.00)"), std::string::npos)
+      << alpha.evidence;
+  EXPECT_NE(alpha.evidence.find("8 epochs: inconclusive"), std::string::npos) << alpha.evidence;
+  EXPECT_NE(alpha.evidence.find("16 epochs: holds"), std::string::npos) << alpha.evidence;
+  const ClaimResult stored = ToResult(alpha);
+  EXPECT_EQ(stored.outcome(), "not judged");
+  EXPECT_EQ(stored.half_budget_outcome(), "inconclusive");
+  // A claim missing at half the budget is not judged either.
+  const std::vector<Claim> alone = JudgeAtBothBudgets(Table1Claims(full), {}, {}, 16, 8);
+  for (const Claim& c : alone) EXPECT_EQ(c.outcome, Outcome::kNotJudged) << c.statement;
+}
+
 }  // namespace
 }  // namespace spat::benchmarks

@@ -1,7 +1,11 @@
 #include "benchmarks/harness.h"
 
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +18,10 @@
 #include "base/files.h"
 #include "base/proto_json.h"
 #include "base/status_macros.h"
+#include "attacks/evaluator.h"
 #include "benchmarks/stats.h"
+#include "data/dataset.h"
+#include "models/load_model.h"
 #include "spat/run_state.h"
 #include "spat/trainer.h"
 
@@ -29,8 +36,9 @@ absl::StatusOr<Preset> ParsePreset(const std::string& name) {
   if (name == "smoke") return Preset::kSmoke;
   if (name == "cpu") return Preset::kCpu;
   if (name == "paper") return Preset::kPaper;
+  if (name == "long") return Preset::kLong;
   return absl::InvalidArgumentError(
-      absl::StrCat("--preset: unknown value '", name, "'; allowed: smoke, cpu, paper"));
+      absl::StrCat("--preset: unknown value '", name, "'; allowed: smoke, cpu, long, paper"));
 }
 
 int DefaultSeeds(Preset p) {
@@ -38,8 +46,13 @@ int DefaultSeeds(Preset p) {
     case Preset::kSmoke: return 1;
     case Preset::kCpu: return 3;
     case Preset::kPaper: return 4;
+    case Preset::kLong: return 3;
   }
   return 1;
+}
+
+std::string DefaultOutDir(Preset p) {
+  return p == Preset::kLong ? "results/long" : absl::StrCat("spat_results/", PresetName(p));
 }
 
 std::vector<double> Clean(const std::vector<CellResult>& runs) {
@@ -65,6 +78,7 @@ std::string PresetName(Preset p) {
     case Preset::kSmoke: return "smoke";
     case Preset::kCpu: return "cpu";
     case Preset::kPaper: return "paper";
+    case Preset::kLong: return "long";
   }
   return "cpu";
 }
@@ -133,7 +147,16 @@ void Table::Add(const std::string& row, const std::string& column,
                 const std::vector<double>& runs, double seconds,
                 const std::vector<CellResult>* trained) {
   ResultCell* c = result_.add_cells();
-  if (trained != nullptr) SetConvergence(*trained, c);
+  if (trained != nullptr) {
+    SetConvergence(*trained, c);
+    if (result_.preset() == "long") {
+      // Judged by the half-budget check instead (JudgeAtBothBudgets): the
+      // last epoch's change says little under a decaying schedule.
+      c->clear_converged();
+      c->clear_last_epoch_change_clean();
+      c->clear_last_epoch_change_pgd();
+    }
+  }
   c->set_row(row);
   c->set_column(column);
   const Summary s = Summarize(runs);
@@ -148,6 +171,21 @@ void Table::Add(const std::string& row, const std::string& column,
   for (const auto& k : result_.columns()) known_col |= k == column;
   if (!known_row) result_.add_rows(row);
   if (!known_col) result_.add_columns(column);
+}
+
+void Table::AddHalfBudget(const std::string& row, const std::string& column,
+                          const std::vector<double>& runs) {
+  for (ResultCell& c : *result_.mutable_cells()) {
+    if (c.row() == row && c.column() == column) {
+      c.clear_half_budget_runs();
+      for (double v : runs) c.add_half_budget_runs(v);
+    }
+  }
+}
+
+void Table::SetBudgets(int epochs, int half_epochs) {
+  result_.set_epochs(epochs);
+  result_.set_half_epochs(half_epochs);
 }
 
 std::string Table::Markdown() const {
@@ -180,14 +218,29 @@ std::string Table::Markdown() const {
       std::string ours = Fmt(cell->ours());
       if (cell->runs_size() > 1) absl::StrAppend(&ours, " ± ", Fmt(cell->sd()));
       if (cell->runs_size() != result_.seeds()) absl::StrAppend(&ours, " (n=", cell->runs_size(), ")");
+      std::string half;
+      if (cell->half_budget_runs_size() > 0) {
+        const Summary h = Summarize({cell->half_budget_runs().begin(),
+                                     cell->half_budget_runs().end()});
+        half = absl::StrCat(" · ", result_.half_epochs(), " ep: ", Fmt(h.mean));
+      }
       line.push_back(absl::StrCat("**", ours, "**",
                                   cell->has_paper() ? absl::StrCat(" (", Fmt(cell->paper()), ")")
                                                     : std::string(" (—)"),
+                                  half,
                                   cell->has_converged() && !cell->converged()
                                       ? " *not converged*"
                                       : ""));
     }
     if (any) absl::StrAppend(&md, "| ", absl::StrJoin(line, " | "), " |\n");
+  }
+  if (result_.half_epochs() > 0) {
+    absl::StrAppend(&md, absl::StrFormat(
+        "\n\"%d ep\": the same cell trained for half the budget (%d epochs, its own schedule), "
+        "mean over its runs. A claim is judged only where its verdict is the same at %d and at "
+        "%d epochs; where it changes, more training could change it again, and the claim is "
+        "*not judged*.\n",
+        result_.half_epochs(), result_.half_epochs(), result_.half_epochs(), result_.epochs()));
   }
   absl::StrAppend(&md, "\n**Our protocol** (`", result_.preset(), "`): ", result_.protocol(),
                   "\n\n**Paper's protocol**: ", result_.paper_protocol(), "\n");
@@ -220,17 +273,28 @@ std::string Table::Markdown() const {
         "\n## %s, tested on our runs\n\n%d hold, %d contradicted, %d "
         "inconclusive, %d not judged (tests at alpha 0.05 over each cell's runs, one-sided unless "
         "a claim says otherwise; "
-        "contradicted = significant in the other direction; not judged = a cell compared did "
-        "not converge).\n\n",
+        "contradicted = significant in the other direction; not judged = %s).\n\n",
         paper_numbers ? "The paper's claims" : "Claims", counts[0], counts[1], counts[2],
-        counts[3]));
+        counts[3],
+        result_.half_epochs() > 0
+            ? absl::StrFormat("the verdict at %d epochs differs from the one at %d",
+                              result_.half_epochs(), result_.epochs())
+            : std::string("a cell compared did not converge")));
     for (const ClaimResult& c : result_.claims()) {
       absl::StrAppend(&md, "- **", c.outcome(), "**",
                       (c.outcome() == "inconclusive" && c.p() >= 1) || c.outcome() == "not judged"
                           ? std::string()
                           : absl::StrFormat(" (p = %.4f)", c.p()),
-                      ": ", c.statement(), ". ", c.evidence(), ". *", c.test(), "; ", c.source(),
-                      "*\n");
+                      ": ", c.statement(), ". ", c.evidence(), ".",
+                      c.has_half_budget_outcome() && c.outcome() != "not judged"
+                          ? absl::StrCat(" Same verdict at ", result_.half_epochs(), " epochs",
+                                         c.half_budget_outcome() == "inconclusive" &&
+                                                 c.half_budget_p() >= 1
+                                             ? std::string()
+                                             : absl::StrFormat(" (p = %.4f)", c.half_budget_p()),
+                                         ".")
+                          : std::string(),
+                      " *", c.test(), "; ", c.source(), "*\n");
     }
   }
   return md;
@@ -283,21 +347,59 @@ absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<CellResult>> Harness::TrainCells(const std::string& cell,
-                                                            const TrainConfig& config) const {
+absl::StatusOr<std::vector<CellResult>> Harness::TrainCells(
+    const std::string& cell, const TrainConfig& config,
+    const std::function<CellEvals(int)>& evals_for) const {
   std::vector<CellResult> runs;
   for (int k = 0; k < std::max(1, options_.seeds); ++k) {
     TrainConfig c = config;
     c.set_seed(config.seed() + k);
+    CellEvals evals;
+    if (evals_for) evals = evals_for(k);
     SPAT_ASSIGN_OR_RETURN(CellResult r,
-                          TrainCell(k == 0 ? cell : absl::StrCat(cell, "_seed", c.seed()), c));
+                          TrainCell(k == 0 ? cell : absl::StrCat(cell, "_seed", c.seed()), c,
+                                    evals_for ? &evals : nullptr));
     runs.push_back(std::move(r));
   }
   return runs;
 }
 
-absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
-                                              TrainConfig config) const {
+namespace {
+
+// An exclusive lock on a cell folder for as long as it lives, so that two
+// processes (two table binaries sharing a cell, or a second run started by
+// mistake) never train or evaluate the same cell at once: the second waits.
+class CellLock {
+ public:
+  static absl::StatusOr<CellLock> Acquire(const std::string& dir, const std::string& cell,
+                                          std::ostream* log) {
+    const std::string path = dir + "/.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", path));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (log) *log << "[" << cell << "] another process holds " << path << ": waiting for it\n";
+      if (::flock(fd, LOCK_EX) != 0) {
+        ::close(fd);
+        return absl::InternalError(absl::StrCat("cannot lock ", path));
+      }
+    }
+    return CellLock(fd);
+  }
+  CellLock(CellLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  CellLock& operator=(CellLock&&) = delete;
+  ~CellLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit CellLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell, TrainConfig config,
+                                              const CellEvals* evals) const {
   const int ordinal = cells_visited_++;
   if (TrainingOnly() && ordinal % options_.num_shards != options_.shard) {
     if (options_.log) {
@@ -310,8 +412,14 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
     return skipped;
   }
   ++cells_owned_;
+  return TrainOwnedCell(cell, std::move(config), evals, ordinal);
+}
+
+absl::StatusOr<CellResult> Harness::TrainOwnedCell(const std::string& cell, TrainConfig config,
+                                                   const CellEvals* evals, int ordinal) const {
   const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
   SPAT_RETURN_IF_ERROR(MakeDirs(dir));
+  SPAT_ASSIGN_OR_RETURN(CellLock lock, CellLock::Acquire(dir, cell, options_.log));
   config.set_out_dir(dir);
   if (options_.threads > 0) config.set_threads(options_.threads);
   // Set only off the defaults, so that cells finished before these fields
@@ -334,22 +442,126 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell,
       *options_.log << absl::StrFormat("[%s] finished earlier: clean %.2f%%, pgd %.2f%%\n",
                                        cell, r.clean, r.pgd);
     }
-    return r;
+  } else {
+    if (options_.merge) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--merge: cell '", cell, "' (#", ordinal, ") is not finished in ", dir,
+          ": run every --shard=i/N of this binary with the same preset first and gather their "
+          "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
+    }
+    const bool resume = run.Resumable(resolved);
+    if (options_.log) {
+      *options_.log << absl::StrCat("[", cell, "] ", resume ? "resuming\n" : "training\n");
+    }
+    SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
+    r.clean = s.clean_accuracy;
+    r.pgd = s.pgd_accuracy;
+    r.seconds = s.seconds();
+    SetCurves(s, &r);
   }
-  if (options_.merge) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--merge: cell '", cell, "' (#", ordinal, ") is not finished in ", dir,
-        ": run every --shard=i/N of this binary with the same preset first and gather their "
-        "DIR/cells/ directories into ", options_.out_dir, "/cells/"));
-  }
-  const bool resume = run.Resumable(resolved);
-  if (options_.log) *options_.log << absl::StrCat("[", cell, "] ", resume ? "resuming\n" : "training\n");
-  SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
-  r.clean = s.clean_accuracy;
-  r.pgd = s.pgd_accuracy;
-  r.seconds = s.seconds();
-  SetCurves(s, &r);
+  if (evals != nullptr) SPAT_RETURN_IF_ERROR(EvaluateCell(cell, dir, resolved, *evals, &r));
   return r;
+}
+
+absl::StatusOr<std::function<at::Tensor(const at::Tensor&)>> LoadForward(
+    const Harness& h, const std::string& checkpoint, const std::string& model,
+    const data::Dataset& test) {
+  models::ModelSpec spec;
+  spec.name = model;
+  spec.num_classes = test.num_classes;
+  spec.in_channels = test.images.size(1);
+  spec.image_size = test.images.size(2);
+  SPAT_ASSIGN_OR_RETURN(auto m, models::LoadModel(checkpoint, spec));
+  m->to(h.options().device);
+  return attacks::ForwardFn([m](const at::Tensor& t) { return m->forward(t); });
+}
+
+absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& dir,
+                                   const TrainConfig& config, const CellEvals& evals,
+                                   CellResult* r) const {
+  const std::string path = dir + "/evals.json";
+  CellEvalRecords records;
+  if (PathExists(path)) {
+    SPAT_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+    if (!google::protobuf::util::JsonStringToMessage(json, &records).ok()) {
+      return absl::DataLossError(absl::StrCat(path, " does not parse as the cell's evaluations; "
+                                              "remove it to run them again"));
+    }
+  }
+  const std::string source = evals.source_cell;
+  auto find = [&](const CellEvals::Attack& a) -> const CellEvalRecord* {
+    const bool transfer = a.name.rfind("transfer_", 0) == 0;
+    for (const CellEvalRecord& e : records.evals()) {
+      if (e.attack() == a.name && e.images() == a.images &&
+          std::abs(e.epsilon() - evals.epsilon) < 1e-9 &&
+          (!transfer || e.source() == source)) {
+        return &e;
+      }
+    }
+    return nullptr;
+  };
+  std::vector<CellEvals::Attack> missing;
+  for (const CellEvals::Attack& a : evals.attacks) {
+    if (const CellEvalRecord* e = find(a)) {
+      r->evals[a.name] = e->accuracy();
+    } else {
+      missing.push_back(a);
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  if (!PathExists(r->checkpoint)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cell '", cell, "': ", path, " has no result for ", missing.front().name, " on ",
+        missing.front().images, " images at eps ", evals.epsilon, ", and the trained model (",
+        r->checkpoint, ") is not there to attack: remove ", dir,
+        "/metrics.json to train the cell again"));
+  }
+  int64_t n = 0;
+  for (const CellEvals::Attack& a : missing) n = std::max(n, a.images);
+  const data::DatasetSpec dspec{config.dataset().name(), config.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(data::Dataset test, data::LoadDataset(dspec, data::Split::kTest, n));
+  SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn fn,
+                        LoadForward(*this, r->checkpoint, config.model().name(), test));
+  attacks::ForwardFn source_fn;
+  for (const CellEvals::Attack& a : missing) {
+    if (a.name.rfind("transfer_", 0) != 0 || source_fn) continue;
+    if (source.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cell '", cell, "': ", a.name, " needs a source cell"));
+    }
+    // Trained here whichever shard owns it: the lock makes the others wait.
+    SPAT_ASSIGN_OR_RETURN(CellResult src, TrainOwnedCell(source, evals.source, nullptr, -1));
+    SPAT_ASSIGN_OR_RETURN(source_fn,
+                          LoadForward(*this, src.checkpoint, evals.source.model().name(), test));
+  }
+  attacks::EvaluatorOptions eo;
+  eo.epsilon = evals.epsilon;
+  eo.num_classes = static_cast<int>(test.num_classes);
+  eo.device = options_.device;
+  eo.cuda_graphs = options_.cuda_graphs;
+  for (const CellEvals::Attack& a : missing) {
+    SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(a.name));
+    const int64_t k = std::min<int64_t>(a.images, test.images.size(0));
+    const attacks::AttackOutcome o =
+        attacks::RunAttack(spec, fn, source_fn, test.images.narrow(0, 0, k),
+                           test.labels.narrow(0, 0, k), eo, options_.log);
+    if (options_.log) {
+      *options_.log << absl::StrFormat("[%s] %s on %d images: %.2f%% (%.1f s)\n", cell, a.name,
+                                       k, o.accuracy, o.seconds);
+    }
+    CellEvalRecord* e = records.add_evals();
+    e->set_attack(a.name);
+    e->set_images(a.images);
+    e->set_epsilon(evals.epsilon);
+    e->set_accuracy(o.accuracy);
+    e->set_seconds(o.seconds);
+    e->set_settings(o.settings);
+    if (a.name.rfind("transfer_", 0) == 0) e->set_source(source);
+    r->evals[a.name] = o.accuracy;
+    // After every attack: a kill loses at most the attack in progress.
+    SPAT_RETURN_IF_ERROR(WriteFileAtomically(path, ToJson(records, /*with_defaults=*/false)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Harness::Write(const Table& table) const {

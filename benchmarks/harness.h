@@ -15,6 +15,7 @@
 #ifndef SPAT_BENCHMARKS_HARNESS_H_
 #define SPAT_BENCHMARKS_HARNESS_H_
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -28,14 +29,26 @@
 #include "benchmarks/results.pb.h"
 #include "spat/config.pb.h"
 
+namespace at {
+class Tensor;
+}  // namespace at
+namespace spat::data {
+struct Dataset;
+}  // namespace spat::data
+
 namespace spat::benchmarks {
 
-enum class Preset { kSmoke, kCpu, kPaper };
+enum class Preset { kSmoke, kCpu, kPaper, kLong };
 
 // Runs per table cell when --seeds is not given: smoke 1, cpu 3, paper 4 (the
-// paper's). The cpu preset's cell size is chosen so that the main job
+// paper's), long 3. The cpu preset's cell size is chosen so that the main job
 // (table1_sweep, 11 distinct cells x 3 seeds) takes about 45 minutes on 2 cores.
 int DefaultSeeds(Preset p);
+
+// Where a table binary writes when --out_dir is not given: results/long for
+// the long preset (its results are kept in the repository), else
+// spat_results/<preset>.
+std::string DefaultOutDir(Preset p);
 
 absl::StatusOr<Preset> ParsePreset(const std::string& name);
 std::string PresetName(Preset p);
@@ -53,6 +66,26 @@ struct CellResult {
   std::vector<int> curve_epochs;
   std::vector<double> clean_curve;
   std::vector<double> pgd_curve;
+  // The cell's final attacks (CellEvals), by attack name: accuracy in percent.
+  std::map<std::string, double> evals;
+};
+
+// Attacks that judge a cell's trained model once, right after its training,
+// each on the first `images` test images at radius `epsilon`. Their results
+// are kept in DIR/cells/<cell>/evals.json, so that a table is rebuilt from the
+// cell folders without the models (a finished cell whose evals.json lacks one
+// of them needs its checkpoint.pt).
+struct CellEvals {
+  struct Attack {
+    std::string name;  // the evaluator's (attacks/evaluator.h): clean, pgd20, transfer_fgsm, aa ...
+    int64_t images = 0;
+  };
+  std::vector<Attack> attacks;
+  double epsilon = 0;
+  // transfer_* attacks craft their examples on this cell's model (trained on
+  // demand, like any cell).
+  std::string source_cell;
+  TrainConfig source;
 };
 
 // A cell's training has converged when its last epoch moved neither the mean
@@ -74,6 +107,11 @@ class Table {
   void Add(const std::string& row, const std::string& column, const std::vector<double>& runs,
            double seconds = 0, const std::vector<CellResult>* trained = nullptr);
   void Note(const std::string& note) { result_.add_notes(note); }
+  // The long preset's verdict check: the cell (row, column), already added,
+  // also trained at half the budget, one value per seed.
+  void AddHalfBudget(const std::string& row, const std::string& column,
+                     const std::vector<double>& runs);
+  void SetBudgets(int epochs, int half_epochs);
   // Records the claims; the Markdown lists them with their outcomes. A
   // contradicted claim is reported, not an error.
   void AddClaims(const std::vector<Claim>& claims);
@@ -134,13 +172,18 @@ class Harness {
   // Trains `config` (out_dir is set to DIR/cells/<cell>) or reads back the
   // finished cell. Under --shard, another shard's cell comes back skipped;
   // under --merge, an unfinished cell is FailedPrecondition.
-  absl::StatusOr<CellResult> TrainCell(const std::string& cell, TrainConfig config) const;
+  // With `evals`, the cell's final attacks are run (or read back from its
+  // evals.json) into CellResult::evals.
+  absl::StatusOr<CellResult> TrainCell(const std::string& cell, TrainConfig config,
+                                       const CellEvals* evals = nullptr) const;
 
   // The --seeds runs of a table cell: TrainCell for seeds config.seed() + k,
   // k < seeds, in cells `cell` (k = 0) and `cell`_seed<seed>. Each run is a
   // cell of its own for --shard and resume.
-  absl::StatusOr<std::vector<CellResult>> TrainCells(const std::string& cell,
-                                                     const TrainConfig& config) const;
+  // `evals_for(seed_index)` (may be null): the final attacks of run k.
+  absl::StatusOr<std::vector<CellResult>> TrainCells(
+      const std::string& cell, const TrainConfig& config,
+      const std::function<CellEvals(int)>& evals_for = nullptr) const;
 
   // Writes DIR/<id>.md, DIR/<id>.json and prints the Markdown to the log.
   absl::Status Write(const Table& table) const;
@@ -151,10 +194,24 @@ class Harness {
                     const std::map<std::string, std::string>& data_files) const;
 
  private:
+  // TrainCell without the --shard bookkeeping (`ordinal` for messages).
+  absl::StatusOr<CellResult> TrainOwnedCell(const std::string& cell, TrainConfig config,
+                                            const CellEvals* evals, int ordinal) const;
+  // Runs (or reads back) `evals` on the finished run in `dir`, into r->evals.
+  absl::Status EvaluateCell(const std::string& cell, const std::string& dir,
+                            const TrainConfig& config, const CellEvals& evals,
+                            CellResult* r) const;
+
   HarnessOptions options_;
   mutable int cells_visited_ = 0;
   mutable int cells_owned_ = 0;
 };
+
+// A trained cell's model (architecture `model`, shaped for `test`'s images)
+// on the harness's device, as the attacks call it.
+absl::StatusOr<std::function<at::Tensor(const at::Tensor&)>> LoadForward(
+    const Harness& h, const std::string& checkpoint, const std::string& model,
+    const data::Dataset& test);
 
 // Finds benchmarks/data/paper_tables.textproto from the runfiles or the
 // source tree.

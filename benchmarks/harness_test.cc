@@ -14,6 +14,7 @@
 #include "spat/config.h"
 #include "spat/method.h"
 #include "spat/run_state.h"
+#include "base/files.h"
 
 #include "gtest/gtest.h"
 
@@ -284,6 +285,66 @@ TEST(Harness, SeedsAreCellsOfTheirOwnAndTheFirstKeepsTheBaseSeed) {
   ASSERT_TRUE(runs.ok()) << runs.status();
   EXPECT_TRUE((*runs)[0].skipped);
   EXPECT_FALSE((*runs)[1].skipped);
+}
+
+TEST(Harness, CellEvalsAreKeptBesideTheRunAndOutliveItsCheckpoint) {
+  absl::StatusOr<TrainConfig> base = TinyCell();
+  ASSERT_TRUE(base.ok()) << base.status();
+  std::ostringstream log;
+  HarnessOptions o = TmpOptions("harness_evals", &log);
+  CellEvals evals;
+  evals.epsilon = 0.1;
+  evals.attacks = {{"clean", 16}, {"fgsm", 8}, {"transfer_fgsm", 8}};
+  evals.source_cell = "source";
+  evals.source = *base;
+  evals.source.set_seed(9);
+  absl::StatusOr<CellResult> first = Harness(o).TrainCell("cell", *base, &evals);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->evals.size(), 3u) << log.str();
+  EXPECT_GE(first->evals.at("clean"), 0.0);
+  EXPECT_TRUE(PathExists(o.out_dir + "/cells/cell/evals.json"));
+  // The source was trained on demand, as a cell of its own.
+  EXPECT_TRUE(PathExists(o.out_dir + "/cells/source/metrics.json"));
+  // Without the model (a fresh clone keeps config, metrics and evals), the
+  // same attacks are read back.
+  ASSERT_EQ(std::remove(first->checkpoint.c_str()), 0);
+  absl::StatusOr<CellResult> second = Harness(o).TrainCell("cell", *base, &evals);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->reused);
+  EXPECT_EQ(second->evals, first->evals);
+  // An attack it never ran, or the same on other images, needs the model: a
+  // clear error that says how to get it back.
+  evals.attacks.push_back({"pgd3", 8});
+  absl::StatusOr<CellResult> third = Harness(o).TrainCell("cell", *base, &evals);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(third.status().message().find("pgd3"), std::string::npos) << third.status();
+  EXPECT_NE(third.status().message().find("metrics.json"), std::string::npos) << third.status();
+}
+
+TEST(Harness, TheLongPresetDefaultsToResultsLongAndThreeSeeds) {
+  EXPECT_EQ(*ParsePreset("long"), Preset::kLong);
+  EXPECT_EQ(PresetName(Preset::kLong), "long");
+  EXPECT_EQ(DefaultSeeds(Preset::kLong), 3);
+  EXPECT_EQ(DefaultOutDir(Preset::kLong), "results/long");
+  EXPECT_EQ(DefaultOutDir(Preset::kCpu), "spat_results/cpu");
+  absl::StatusOr<TrainConfig> c = AblationBase(Preset::kLong);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->optimizer().epochs(), kLongEpochs);
+  EXPECT_EQ(HalfBudget(*c).optimizer().epochs(), kLongEpochs / 2);
+  // Table 4-5's attacks on SPAT's defaults, Table 1's elsewhere; AutoAttack
+  // where asked, on its own number of images.
+  const CellEvals table4 = LongPresetEvals(*c, true, true);
+  EXPECT_EQ(table4.attacks.size(), 8u);
+  EXPECT_EQ(table4.attacks.back().name, "aa");
+  EXPECT_EQ(table4.attacks.back().images, kLongAutoAttackImages);
+  EXPECT_EQ(table4.source_cell, "source_lenet5");
+  EXPECT_EQ(table4.source.model().name(), "lenet5");
+  const CellEvals table1 = LongPresetEvals(*c, false, false);
+  ASSERT_EQ(table1.attacks.size(), 2u);
+  EXPECT_EQ(table1.attacks[1].name, "pgd20");
+  EXPECT_EQ(table1.attacks[1].images, kLongTestImages);
+  EXPECT_TRUE(table1.source_cell.empty());
 }
 
 }  // namespace

@@ -6,6 +6,12 @@
 //          minutes per table at 3 seeds (about 75 s per run): MNIST,
 //          SmallCNN, 10k train images, 2 epochs, eps 0.2 with 5 steps of 0.05;
 //          PGD-20 (eps/10) on 1,000 test images.
+//   long   the cpu preset's family run to near-convergence, kept in results/long
+//          (hours on 2 cores; benchmarks/presets.cc, docs/long_preset.md):
+//          MNIST, SmallCNN, 10k train images, 16 epochs one-cycle peak lr 0.1,
+//          eps 0.1 with 3 steps of 0.04; every claim also at half the budget;
+//          final attacks on the 10,000 test images (AutoAttack on the first
+//          1,000, base seed).
 //   paper  the paper's exact protocol (CIFAR-10, ResNet-18, 100 epochs, PGD-10
 //          of eps/4 at eps 8/255; PGD-20 of eps/10; MNIST for Tables 4-5), for
 //          a CUDA machine: spat/presets/*_paper.textproto (PaperProtocol).
@@ -14,7 +20,9 @@
 #ifndef SPAT_BENCHMARKS_PRESETS_H_
 #define SPAT_BENCHMARKS_PRESETS_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "benchmarks/harness.h"
@@ -31,6 +39,35 @@ absl::StatusOr<TrainConfig> AblationBase(Preset preset);
 // that `train --config=<file> --method=M` trains the paper preset's cell of
 // method M (the same run: a table reuses it, and --resume continues it).
 absl::StatusOr<TrainConfig> PaperProtocol(const std::string& dataset);
+
+// The long preset's budget (epochs), radius, and how many test images its
+// final attacks use.
+inline constexpr int kLongEpochs = 16;
+inline constexpr double kLongEpsilon = 0.1;
+inline constexpr int64_t kLongTestImages = 10000;
+inline constexpr int64_t kLongAutoAttackImages = 1000;
+
+// `config` at half its epochs (its own schedule spans them): the budget that
+// the long preset's verdict check compares with.
+TrainConfig HalfBudget(const TrainConfig& config);
+
+// The long preset's final attacks for a cell of `config`, on the 10,000 test
+// images: clean and PGD-20 (Table 1), or with `robustness` Table 4-5's
+// (clean, FGSM, PGD-20, C&W, and each transferred from
+// MnistTransferSource(config), cell source_lenet5); AutoAttack on the first
+// 1,000 if `autoattack`. A cell's attacks depend on its config alone, so that
+// a cell two tables share (SPAT's defaults) is attacked once.
+CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoattack);
+
+// SPAT on `base` with these settings, and the name of its cell: Tables 1-3's
+// rows, and (under the long preset) Table 4-5's SPAT row, which shares
+// Table 1's cell of the defaults.
+TrainConfig SpatVariant(const TrainConfig& base, double s, double alpha, double beta,
+                        bool sp_acc = true, bool sp_rob = true, bool use_nce = true);
+std::string SpatVariantCell(const TrainConfig& variant);
+
+// Tables 5's transfer source on `base`'s data: a naturally trained LeNet-5.
+TrainConfig MnistTransferSource(const TrainConfig& base);
 
 // One line describing the protocol of `config`, for the Markdown.
 std::string DescribeProtocol(const TrainConfig& config);

@@ -39,6 +39,9 @@ absl::StatusOr<Setup> MnistSetup(Preset p) {
     // The paper's MNIST protocol (Tables 4-5), as `train --config=` reads it.
     SPAT_ASSIGN_OR_RETURN(s.base, PaperProtocol("mnist"));
     s.n = 10000;
+  } else if (p == Preset::kLong) {
+    SPAT_ASSIGN_OR_RETURN(s.base, AblationBase(p));
+    s.n = kLongTestImages;
   } else {
     SPAT_ASSIGN_OR_RETURN(s.base, AblationBase(p));
     s.n = p == Preset::kSmoke ? 128 : 1000;
@@ -49,16 +52,18 @@ absl::StatusOr<Setup> MnistSetup(Preset p) {
     s.eval.fab_iters = 5;
     s.eval.square_queries = 20;
   }
-  s.source = s.base;
-  s.source.mutable_method()->set_name("natural");
-  s.source.mutable_model()->set_name("lenet5");
-  s.source.mutable_optimizer()->set_lr(0.05);
+  s.source = MnistTransferSource(s.base);
   s.source_model = "lenet5";
   return s;
 }
 
 absl::StatusOr<Setup> CifarSetup(Preset p) {
   Setup s;
+  if (p == Preset::kLong) {
+    return absl::InvalidArgumentError(
+        "--preset=long covers the MNIST tables (table1_sweep, table4_5_mnist, table8_choices); "
+        "CIFAR-10's tables need the paper preset on a GPU");
+  }
   if (p == Preset::kPaper) {
     SPAT_ASSIGN_OR_RETURN(s.base, AblationBase(Preset::kPaper));
     s.n = 10000;
@@ -180,19 +185,89 @@ attacks::EvaluatorOptions EvalOptionsFor(const Harness& h, const Setup& s,
   return eo;
 }
 
-// A trained cell's model (architecture `name`, shaped for `test`'s images) on
-// the harness's device, as the attacks call it.
-absl::StatusOr<attacks::ForwardFn> LoadForward(const Harness& h, const std::string& checkpoint,
-                                               const std::string& name,
-                                               const data::Dataset& test) {
-  models::ModelSpec spec;
-  spec.name = name;
-  spec.num_classes = test.num_classes;
-  spec.in_channels = test.images.size(1);
-  spec.image_size = test.images.size(2);
-  SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(checkpoint, spec));
-  model->to(h.options().device);
-  return attacks::ForwardFn([model](const at::Tensor& t) { return model->forward(t); });
+// The long preset's Tables 4-5: every number is a cell's final attack
+// (CellEvals, read back from its evals.json), each claim also tested at half
+// the budget.
+absl::StatusOr<std::pair<Table, Table>> RunRobustnessLong(
+    const Harness& h, const Setup& s, const std::string& white_id, const std::string& black_id,
+    const std::vector<std::pair<std::string, std::string>>& methods,
+    const std::vector<Column>& columns) {
+  SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
+  SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));
+  std::string protocol = RobustnessProtocol(s);
+  absl::StrAppend(&protocol, absl::StrFormat(
+      "; AA: AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square at the reference budgets) on "
+      "the first %d test images, base seed only",
+      kLongAutoAttackImages));
+  Table white(white_paper, h.options().preset, protocol);
+  Table black(black_paper, h.options().preset, protocol);
+  Table white_half(white_paper, h.options().preset, "");
+  Table black_half(black_paper, h.options().preset, "");
+  SPAT_ASSIGN_OR_RETURN(CellResult src,
+                        h.TrainCell(absl::StrCat("source_", s.source_model), s.source));
+  // SPAT's row is Table 1's cell of the defaults (same config, same cell).
+  auto cell_of = [&](const std::string& method, bool half) {
+    TrainConfig c = method == "spat" ? SpatVariant(s.base, 5, 0.2, 0.2)
+                                     : DefenseConfig(s.base, method);
+    if (half) c = HalfBudget(c);
+    const std::string name = method == "spat" ? SpatVariantCell(c) : method;
+    return std::make_pair(half ? name + "_half" : name, c);
+  };
+  for (const bool half : {false, true}) {
+    for (const auto& [row, method] : methods) {
+      const auto [name, c] = cell_of(method, half);
+      if (h.options().log) {
+        *h.options().log << "\n== " << white_id << (half ? " at half the budget: " : ": ")
+                         << row << "\n";
+      }
+      SPAT_ASSIGN_OR_RETURN(
+          std::vector<CellResult> runs,
+          h.TrainCells(name, c, [c = c, half](int k) {
+            return LongPresetEvals(c, /*robustness=*/true, /*autoattack=*/!half && k == 0);
+          }));
+      for (const Column& col : columns) {
+        for (const bool transfer : {false, true}) {
+          const std::string attack =
+              col.attack == "clean" || !transfer ? col.attack : "transfer_" + col.attack;
+          std::vector<double> v;
+          for (const CellResult& r : runs) {
+            auto it = r.evals.find(attack);
+            v.push_back(it == r.evals.end() ? 0 : it->second);  // 0: another shard's cell
+          }
+          Table& t = transfer ? (half ? black_half : black) : (half ? white_half : white);
+          t.Add(row, col.label, v, Seconds(runs), &runs);
+          if (half) (transfer ? black : white).AddHalfBudget(row, col.label, v);
+        }
+      }
+      if (!half && !runs.empty()) {
+        auto it = runs[0].evals.find("aa");
+        white.Add(row, "AA", {it == runs[0].evals.end() ? 0 : it->second}, 0, nullptr);
+      }
+    }
+  }
+  black.Note(absl::StrFormat("Source model %s: %.2f%% clean accuracy on the per-epoch check's "
+                             "test images (paper: LeNet-5, 98.94%%).",
+                             s.source_model, src.clean));
+  black.Note("One transfer source model (base seed) serves every run of every defense.");
+  white.Note(absl::StrFormat(
+      "AA: one run per method (the base seed) on the first %d test images; the paper reports "
+      "no AutoAttack on MNIST, so no claim tests it.",
+      kLongAutoAttackImages));
+  const int epochs = s.base.optimizer().epochs();
+  const int half_epochs = HalfBudget(s.base).optimizer().epochs();
+  white.SetBudgets(epochs, half_epochs);
+  black.SetBudgets(epochs, half_epochs);
+  white.AddClaims(JudgeAtBothBudgets(WhiteBoxClaims(white.result(), false),
+                                     WhiteBoxClaims(white_half.result(), false),
+                                     {{"", {&white.result(), &white_half.result()}}}, epochs,
+                                     half_epochs));
+  black.AddClaims(JudgeAtBothBudgets(
+      BlackBoxClaims(black.result(), white.result(), false),
+      BlackBoxClaims(black_half.result(), white_half.result(), false),
+      {{"", {&black.result(), &black_half.result()}},
+       {white_id, {&white.result(), &white_half.result()}}},
+      epochs, half_epochs));
+  return std::make_pair(white, black);
 }
 
 absl::StatusOr<std::pair<Table, Table>> RunRobustness(
@@ -205,6 +280,9 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
     for (const MethodInfo& info : KnownMethodInfos()) {
       if (info.name == m) methods.emplace_back(info.paper_name, m);
     }
+  }
+  if (h.options().preset == Preset::kLong) {
+    return RunRobustnessLong(h, s, white_id, black_id, methods, columns);
   }
   SPAT_ASSIGN_OR_RETURN(PaperTable white_paper, h.Paper(white_id));
   SPAT_ASSIGN_OR_RETURN(PaperTable black_paper, h.Paper(black_id));

@@ -20,8 +20,10 @@
 #include "absl/strings/str_format.h"
 #include "base/cli.h"
 
-ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | paper");
-ABSL_FLAG(std::string, out_dir, "", "output directory (default: spat_results/<preset>)");
+ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | long | paper");
+ABSL_FLAG(std::string, out_dir, "",
+          "output directory (default: spat_results/<preset>; results/long for the long preset, "
+          "relative to where the command runs)");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when present)");
 ABSL_FLAG(bool, cuda_graphs, true, "on CUDA: PGD steps (training and evaluation) as CUDA graphs");
@@ -95,7 +97,7 @@ TablesFn Two(const std::function<absl::StatusOr<std::pair<Table, Table>>(const H
 int HarnessMain(int argc, char** argv, const std::string& id,
                 const std::function<int(const Harness&)>& body) {
   absl::SetProgramUsageMessage(absl::StrCat(
-      "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|paper "
+      "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|long|paper "
       "--seeds=N --out_dir=DIR [--shard=i/N | --merge]"));
   std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
@@ -147,9 +149,8 @@ int HarnessMain(int argc, char** argv, const std::string& id,
   }
   o.merge = absl::GetFlag(FLAGS_merge) || jobs > 1;
   o.preset = *preset;
-  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty()
-                           ? absl::StrCat("spat_results/", PresetName(*preset))
-                           : absl::GetFlag(FLAGS_out_dir));
+  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty() ? DefaultOutDir(*preset)
+                                                            : absl::GetFlag(FLAGS_out_dir));
   o.threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   o.log = &std::cerr;
   o.device = DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
