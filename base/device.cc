@@ -34,7 +34,7 @@ absl::StatusOr<c10::Device> ResolveDevice(absl::string_view value) {
         "'", value, "' needs CUDA, but this LibTorch ",
         torch::cuda::device_count() == 0 ? "has no CUDA support or sees no CUDA device"
                                          : "cannot use its CUDA devices",
-        " (build against a CUDA LibTorch: README, \"Any LibTorch\"; or use --device=cpu)"));
+        " (build against a CUDA LibTorch: docs/gpu_and_libtorch.md; or use --device=cpu)"));
   }
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   if (index >= count) {

@@ -6,7 +6,7 @@
 # images, eps 0.2, 5 inner steps of 0.05, s 5, alpha = beta = 0.2, lambda 6,
 # lr 0.01, momentum 0.9, no weight decay: the quick protocol of issue 16.
 # The start x + 0.001 N(0, 1) is clamped to [0, 1] as our PGD does (the
-# authors' script does not; measured to change nothing, see README).
+# authors' script does not; measured to change nothing, see docs/training.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for method in spat trades; do
