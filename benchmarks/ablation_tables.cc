@@ -45,7 +45,7 @@ absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
   SPAT_ASSIGN_OR_RETURN(PaperTable paper, h.Paper(id));
   SPAT_ASSIGN_OR_RETURN(TrainConfig base, AblationBase(h.options().preset));
   const bool long_preset = h.options().preset == Preset::kLong;
-  std::string protocol = DescribeProtocol(base);
+  std::string protocol = DescribeProtocol(base, /*convergence_note=*/!long_preset);
   if (long_preset) {
     absl::StrAppend(&protocol, absl::StrFormat(
         "; table numbers: clean and PGD-20 (CE, random start, step eps/10) on all %d test "

@@ -98,8 +98,11 @@ CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoa
   for (const std::string& a : attacks) e.attacks.push_back({a, kLongTestImages});
   if (autoattack) e.attacks.push_back({"aa", kLongAutoAttackImages});
   if (robustness) {
+    // One source for every cell, whatever its method and seed: the preset's
+    // base protocol (the cell Tables 4-5 train first).
+    absl::StatusOr<TrainConfig> base = AblationBase(Preset::kLong);
     e.source_cell = "source_lenet5";
-    e.source = MnistTransferSource(config);
+    e.source = MnistTransferSource(base.ok() ? *base : config);
   }
   return e;
 }
@@ -180,7 +183,7 @@ bool Anneals(const TrainConfig& resolved) {
 
 }  // namespace
 
-std::string DescribeProtocol(const TrainConfig& raw) {
+std::string DescribeProtocol(const TrainConfig& raw, bool convergence_note) {
   // What the trainer runs: the resolved config (default milestones, the
   // evaluation attack's radius, step and steps). An invalid one is refused
   // before training; it is described as given.
@@ -206,7 +209,7 @@ std::string DescribeProtocol(const TrainConfig& raw) {
           : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed()) +
-         (resolved.ok() && Anneals(c)
+         (convergence_note && resolved.ok() && Anneals(c)
               ? "; the learning rate decays within the run, which flattens its last epochs "
                 "whether or not training has plateaued: a cell's convergence marking (its last "
                 "epoch's change) is necessary, not sufficient; docs/learning_curves.md doubles "

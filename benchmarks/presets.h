@@ -54,8 +54,9 @@ TrainConfig HalfBudget(const TrainConfig& config);
 
 // The long preset's final attacks for a cell of `config`, on the 10,000 test
 // images: clean and PGD-20 (Table 1), or with `robustness` Table 4-5's
-// (clean, FGSM, PGD-20, C&W, and each transferred from
-// MnistTransferSource(config), cell source_lenet5); AutoAttack on the first
+// (clean, FGSM, PGD-20, C&W, and each transferred from one LeNet-5,
+// MnistTransferSource of the preset's base, cell source_lenet5, whatever the
+// cell's method and seed); AutoAttack on the first
 // 1,000 if `autoattack`. A cell's attacks depend on its config alone, so that
 // a cell two tables share (SPAT's defaults) is attacked once.
 CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoattack);
@@ -70,8 +71,11 @@ std::string SpatVariantCell(const TrainConfig& variant);
 // Tables 5's transfer source on `base`'s data: a naturally trained LeNet-5.
 TrainConfig MnistTransferSource(const TrainConfig& base);
 
-// One line describing the protocol of `config`, for the Markdown.
-std::string DescribeProtocol(const TrainConfig& config);
+// One line describing the protocol of `config`, for the Markdown. With
+// `convergence_note`, a schedule that decays says that the last-epoch
+// marking is necessary, not sufficient (the long preset, judged at two
+// budgets instead, leaves it out).
+std::string DescribeProtocol(const TrainConfig& config, bool convergence_note = true);
 
 }  // namespace spat::benchmarks
 
