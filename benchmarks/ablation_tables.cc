@@ -49,8 +49,8 @@ absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
   if (long_preset) {
     absl::StrAppend(&protocol, absl::StrFormat(
         "; table numbers: clean and PGD-20 (CE, random start, step eps/10) on all %d test "
-        "images after the last epoch; the per-epoch check above draws the learning curves",
-        kLongTestImages));
+        "images after the last epoch; the per-epoch check above draws the learning curves; %s",
+        kLongTestImages, kLongConvergenceNote));
   }
   Table table(paper, h.options().preset, protocol);
   if (!note.empty()) table.Note(note);

@@ -207,8 +207,8 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustnessLong(
   std::string protocol = RobustnessProtocol(s);
   absl::StrAppend(&protocol, absl::StrFormat(
       "; AA: AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square at the reference budgets) on "
-      "the first %d test images, base seed only",
-      kLongAutoAttackImages));
+      "the first %d test images, base seed only; %s",
+      kLongAutoAttackImages, kLongConvergenceNote));
   Table white(white_paper, h.options().preset, protocol);
   Table black(black_paper, h.options().preset, protocol);
   Table white_half(white_paper, h.options().preset, "");
