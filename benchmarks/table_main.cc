@@ -29,7 +29,7 @@ ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when pre
 ABSL_FLAG(bool, cuda_graphs, true, "on CUDA: PGD steps (training and evaluation) as CUDA graphs");
 ABSL_FLAG(int, seeds, 0,
           "runs per table cell, seeds base, base + 1, ... (0: the preset's default: smoke 1, "
-          "cpu 3, paper 4)");
+          "cpu 3, long 3, paper 4)");
 ABSL_FLAG(std::string, shard, "",
           "i/N: train only this shard's share of the cells (cell ordinal mod N == i); "
           "no table is written");
