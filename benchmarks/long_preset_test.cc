@@ -66,6 +66,19 @@ void WriteCell(const std::string& out_dir, const std::string& cell, TrainConfig 
   ASSERT_TRUE(WriteFileAtomically(dir + "/evals.json", ToJson(evals, false)).ok());
 }
 
+// The long preset over the cells in `out`, 3 seeds; --merge: nothing may
+// train or be attacked.
+HarnessOptions MergeOptions(const std::string& out, std::ostringstream* log) {
+  HarnessOptions o;
+  o.preset = Preset::kLong;
+  o.seeds = 3;
+  o.out_dir = out;
+  o.threads = 1;
+  o.merge = true;
+  o.log = log;
+  return o;
+}
+
 const ClaimResult* FindClaim(const TableResult& t, const std::string& statement) {
   for (const ClaimResult& c : t.claims()) {
     if (c.statement() == statement) return &c;
@@ -112,13 +125,7 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
     }
   }
   std::ostringstream log;
-  HarnessOptions o;
-  o.preset = Preset::kLong;
-  o.seeds = 3;
-  o.out_dir = out;
-  o.threads = 1;
-  o.merge = true;  // nothing may train
-  o.log = &log;
+  const HarnessOptions o = MergeOptions(out, &log);
   absl::StatusOr<Table> t = RunTable1(Harness(o));
   ASSERT_TRUE(t.ok()) << t.status() << "\n" << log.str();
   const TableResult& r = t->result();
@@ -190,13 +197,7 @@ TEST(LongPreset, Tables45AreAssembledFromStoredCellsWithAutoAttackFromTheBaseSee
     }
   }
   std::ostringstream log;
-  HarnessOptions o;
-  o.preset = Preset::kLong;
-  o.seeds = 3;
-  o.out_dir = out;
-  o.threads = 1;
-  o.merge = true;
-  o.log = &log;
+  const HarnessOptions o = MergeOptions(out, &log);
   absl::StatusOr<std::pair<Table, Table>> t = RunTables45(Harness(o));
   ASSERT_TRUE(t.ok()) << t.status() << "\n" << log.str();
   const TableResult& white = t->first.result();
