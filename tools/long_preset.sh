@@ -1,0 +1,97 @@
+#!/bin/bash
+# The long preset on one machine: Table 1, then Tables 4-5, in N lanes (one
+# single-threaded process each), then the tables.
+#
+#   tools/long_preset.sh [--lanes=N] [--bin=DIR] [--out_dir=DIR]
+#
+# Lane i trains Table 1's cells of shard i/N, then Tables 4-5's of shard i/N,
+# so a lane that finishes Table 1 early goes on with Tables 4-5 instead of
+# waiting (a cell two lanes need, such as SPAT's defaults that both tables
+# share, is locked by the first and reused by the second). When every lane is
+# done, both binaries run with --merge and write the tables into the results
+# folder. Finished cells are reused and an interrupted one resumes, so the
+# script can be stopped and started again at any time.
+#
+# Each start and end is appended to DIR/runs.log (date, CPU, lanes, wall
+# seconds): the wall-clock record of what the stored results took. Lane logs go
+# to ${TMPDIR:-/tmp}/long_preset/.
+#
+# --bin: where table1_sweep and table4_5_mnist are (default: build them with
+# Bazel and use bazel-bin/benchmarks). Exit codes: 0 done, 1 a lane or a merge
+# failed (its log says why), 2 bad usage.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+lanes=2
+bin=""
+out=results/long
+for a in "$@"; do
+  case $a in
+    --lanes=*) lanes=${a#--lanes=} ;;
+    --bin=*) bin=${a#--bin=} ;;
+    --out_dir=*) out=${a#--out_dir=} ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown argument '$a' (see --help)" >&2; exit 2 ;;
+  esac
+done
+if ! [[ $lanes =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: --lanes=$lanes: expected a positive number of processes" >&2
+  exit 2
+fi
+if [[ -z $bin ]]; then
+  bazel build //benchmarks:table1_sweep //benchmarks:table4_5_mnist || exit 1
+  bin=$root/bazel-bin/benchmarks
+fi
+for b in table1_sweep table4_5_mnist; do
+  if [[ ! -x $bin/$b ]]; then
+    echo "error: --bin=$bin has no $b" >&2
+    exit 2
+  fi
+done
+mkdir -p "$out" || exit 1
+logs=${TMPDIR:-/tmp}/long_preset
+mkdir -p "$logs" || exit 1
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+start=$(date +%s)
+echo "$(date -u +%FT%TZ) start: $lanes lane(s), $(nproc) core(s), ${cpu:-unknown CPU}" >>"$out/runs.log"
+
+pids=()
+# Stopped (Ctrl-C, kill): the lanes stop too, each losing at most the epoch
+# or attack in progress, and runs.log says when.
+stop() {
+  local p
+  for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
+  kill "${pids[@]}" 2>/dev/null
+  echo "$(date -u +%FT%TZ) stopped: $(($(date +%s) - start)) s wall" >>"$out/runs.log"
+  exit 1
+}
+trap stop INT TERM
+for ((i = 0; i < lanes; i++)); do
+  (
+    "$bin/table1_sweep" --preset=long --out_dir="$out" --shard="$i/$lanes" --threads=1 &&
+      "$bin/table4_5_mnist" --preset=long --out_dir="$out" --shard="$i/$lanes" --threads=1
+  ) >"$logs/lane$i.log" 2>&1 &
+  pids+=($!)
+  echo "lane $i: $logs/lane$i.log"
+done
+rc=0
+for ((i = 0; i < lanes; i++)); do
+  if ! wait "${pids[$i]}"; then
+    echo "lane $i failed: $logs/lane$i.log" >&2
+    tail -5 "$logs/lane$i.log" >&2
+    rc=1
+  fi
+done
+if ((rc == 0)); then
+  for b in table1_sweep table4_5_mnist; do
+    if ! "$bin/$b" --preset=long --out_dir="$out" --merge --threads="$(nproc)" \
+      >"$logs/$b.md" 2>"$logs/$b.merge.log"; then
+      echo "$b --merge failed: $logs/$b.merge.log" >&2
+      tail -5 "$logs/$b.merge.log" >&2
+      rc=1
+    fi
+  done
+fi
+echo "$(date -u +%FT%TZ) end (exit $rc): $(($(date +%s) - start)) s wall" >>"$out/runs.log"
+((rc == 0)) && echo "tables: $out/table1.md, $out/table4.md, $out/table5.md"
+exit $rc

@@ -1,0 +1,49 @@
+#!/bin/bash
+# tools/long_preset.sh with stand-ins for the table binaries: each lane runs
+# Table 1's shard, then Tables 4-5's; both merge at the end; runs.log records
+# start and end; a stop ends the lanes and is logged; bad usage exits 2.
+set -u
+script=$(dirname "$0")/long_preset.sh
+[[ -f $script ]] || script=$TEST_SRCDIR/spat/tools/long_preset.sh
+tmp=${TEST_TMPDIR:-$(mktemp -d)}/long_preset
+rm -rf "$tmp"
+mkdir -p "$tmp/bin" "$tmp/slow"
+export TMPDIR=$tmp
+fail() { echo "FAIL: $*"; exit 1; }
+for b in table1_sweep table4_5_mnist; do
+  printf '#!/bin/bash\necho "%s $*" >>"%s/calls"\n' "$b" "$tmp" >"$tmp/bin/$b"
+  printf '#!/bin/bash\nwhile :; do sleep 0.2; done\n' >"$tmp/slow/$b"
+done
+chmod +x "$tmp"/bin/* "$tmp"/slow/*
+
+bash "$script" --lanes=2 --bin="$tmp/bin" --out_dir="$tmp/out" >"$tmp/stdout" 2>&1 || fail "exit $?: $(cat "$tmp/stdout")"
+for i in 0 1; do
+  grep -qx "table1_sweep --preset=long --out_dir=$tmp/out --shard=$i/2 --threads=1" "$tmp/calls" || fail "table1 shard $i"
+  grep -qx "table4_5_mnist --preset=long --out_dir=$tmp/out --shard=$i/2 --threads=1" "$tmp/calls" || fail "tables 4-5 shard $i"
+done
+# The merges come last, once every lane is done.
+tail -2 "$tmp/calls" | grep -c -- "--merge" | grep -qx 2 || fail "merges not last: $(cat "$tmp/calls")"
+grep -q " start: 2 lane(s)" "$tmp/out/runs.log" || fail "no start in runs.log"
+grep -q " end (exit 0): " "$tmp/out/runs.log" || fail "no end in runs.log"
+
+# A lane that fails: exit 1, no merge.
+printf '#!/bin/bash\nexit 3\n' >"$tmp/bin/table4_5_mnist"
+: >"$tmp/calls"
+bash "$script" --lanes=1 --bin="$tmp/bin" --out_dir="$tmp/out" >/dev/null 2>&1 && fail "a failed lane exited 0"
+grep -q -- "--merge" "$tmp/calls" && fail "merged after a failed lane"
+
+# Stopped: the lanes' processes end, runs.log says so.
+bash "$script" --lanes=2 --bin="$tmp/slow" --out_dir="$tmp/out2" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [[ $(pgrep -fc "$tmp/slow/table1_sweep") == 2 ]] && break; sleep 0.1; done
+[[ $(pgrep -fc "$tmp/slow/table1_sweep") == 2 ]] || fail "the two lanes did not start"
+kill -TERM "$pid"
+wait "$pid" && fail "a stopped run exited 0"
+sleep 0.5
+[[ $(pgrep -fc "$tmp/slow/table1_sweep") == 0 ]] || fail "lanes still running after a stop"
+grep -q " stopped: " "$tmp/out2/runs.log" || fail "no stop in runs.log"
+
+bash "$script" --lanes=0 2>/dev/null; [[ $? == 2 ]] || fail "--lanes=0"
+bash "$script" --frob 2>/dev/null; [[ $? == 2 ]] || fail "unknown flag"
+bash "$script" --bin="$tmp/nope" 2>/dev/null; [[ $? == 2 ]] || fail "missing binaries"
+echo PASS
