@@ -103,7 +103,7 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
       {1, 0.2, 0.2, 99.0, 90.0, 85.0},  {3, 0.2, 0.2, 98.9, 91.0, 86.0},
       {5, 0.2, 0.2, 98.8, 92.0, 87.0},  {8, 0.2, 0.2, 98.7, 93.0, 88.0},
       {10, 0.2, 0.2, 98.6, 94.0, 89.0}, {5, 0.0, 0.2, 98.8, 90.0, 87.0},
-      {5, 0.4, 0.2, 98.5, 92.5, 0},     {5, 0.6, 0.2, 98.4, 92.6, 0},
+      {5, 0.4, 0.2, 98.5, 92.5, 0},     {5, 0.6, 0.2, 97.6, 92.6, 0},
       {5, 0.2, 0.0, 98.8, 91.0, 86.0},  {5, 0.2, 0.4, 98.9, 92.2, 0},
       {5, 0.2, 0.6, 99.0, 92.4, 0},
   };
@@ -158,6 +158,11 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
   EXPECT_NE(md.find("**94.00 ± 0.10** (61.02) · 2 ep: 89.00"), std::string::npos) << md;
   EXPECT_NE(md.find("Same verdict at 2 epochs"), std::string::npos) << md;
   EXPECT_EQ(md.find("not converged"), std::string::npos) << md;
+  // alpha = 0.6 ends under the 98% clean the preset is sized for: marked.
+  EXPECT_NE(md.find("| alpha=0.6 | **97.60 ± 0.10** (83.01) *under 98% clean* |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("**Under 98% clean**: 1 row(s)"), std::string::npos) << md;
   // A stored cell without its final attacks, and no model to run them on: a
   // clear error naming the cell and how to train it again.
   ASSERT_EQ(std::remove((out + "/cells/spat_s3_a0.2_b0.2_seed2/evals.json").c_str()), 0);
@@ -237,6 +242,8 @@ TEST(LongPreset, Tables45AreAssembledFromStoredCellsWithAutoAttackFromTheBaseSee
   EXPECT_EQ(fgsm->half_budget_outcome(), "contradicted");
   const std::string md = t->first.Markdown();
   EXPECT_NE(md.find("| AA |"), std::string::npos) << md;
+  // Madry's clean accuracy (99 - 0.1, 99, 99.1) passes; none is marked.
+  EXPECT_EQ(md.find("*under 98% clean*"), std::string::npos) << md;
   EXPECT_NE(md.find("(n=1)"), std::string::npos) << md;
 }
 
