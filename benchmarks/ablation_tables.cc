@@ -28,12 +28,7 @@ using ClaimsFn = std::function<std::vector<Claim>(const TableResult&)>;
 std::vector<double> Values(const std::vector<CellResult>& runs, bool from_evals,
                            const std::string& attack) {
   if (!from_evals) return attack == "clean" ? Clean(runs) : Pgd(runs);
-  std::vector<double> v;
-  for (const CellResult& r : runs) {
-    auto it = r.evals.find(attack);
-    v.push_back(it == r.evals.end() ? 0 : it->second);  // 0: a cell another shard trains
-  }
-  return v;
+  return Evals(runs, attack);
 }
 
 // Trains every variant (a row: clean and PGD-20) and tests `claims` on them.

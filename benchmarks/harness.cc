@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -70,6 +71,15 @@ std::vector<double> Clean(const std::vector<CellResult>& runs) {
 std::vector<double> Pgd(const std::vector<CellResult>& runs) {
   std::vector<double> v;
   for (const CellResult& r : runs) v.push_back(r.pgd);
+  return v;
+}
+
+std::vector<double> Evals(const std::vector<CellResult>& runs, const std::string& attack) {
+  std::vector<double> v;
+  for (const CellResult& r : runs) {
+    auto it = r.evals.find(attack);
+    v.push_back(it == r.evals.end() ? 0 : it->second);
+  }
   return v;
 }
 
@@ -504,8 +514,18 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
     }
   }
   const std::string source = evals.source_cell;
+  // Every attack's settings, checked before any of them runs.
+  std::map<std::string, attacks::AttackSpec> specs;
+  for (const CellEvals::Attack& a : evals.attacks) {
+    absl::StatusOr<attacks::AttackSpec> spec = attacks::ParseAttack(a.name);
+    if (!spec.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cell '", cell, "': final attack: ", spec.status().message()));
+    }
+    specs[a.name] = *std::move(spec);
+  }
   auto find = [&](const CellEvals::Attack& a) -> const CellEvalRecord* {
-    const bool transfer = a.name.rfind("transfer_", 0) == 0;
+    const bool transfer = specs.at(a.name).transfer;
     for (const CellEvalRecord& e : records.evals()) {
       if (e.attack() == a.name && e.images() == a.images &&
           std::abs(e.epsilon() - evals.epsilon) < 1e-9 &&
@@ -539,7 +559,7 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
                         LoadForward(*this, r->checkpoint, config.model().name(), test));
   attacks::ForwardFn source_fn;
   for (const CellEvals::Attack& a : missing) {
-    if (a.name.rfind("transfer_", 0) != 0 || source_fn) continue;
+    if (!specs.at(a.name).transfer || source_fn) continue;
     if (source.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("cell '", cell, "': ", a.name, " needs a source cell"));
@@ -555,7 +575,7 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
   eo.device = options_.device;
   eo.cuda_graphs = options_.cuda_graphs;
   for (const CellEvals::Attack& a : missing) {
-    SPAT_ASSIGN_OR_RETURN(attacks::AttackSpec spec, attacks::ParseAttack(a.name));
+    const attacks::AttackSpec& spec = specs.at(a.name);
     const int64_t k = std::min<int64_t>(a.images, test.images.size(0));
     const attacks::AttackOutcome o =
         attacks::RunAttack(spec, fn, source_fn, test.images.narrow(0, 0, k),
@@ -571,7 +591,7 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
     e->set_accuracy(o.accuracy);
     e->set_seconds(o.seconds);
     e->set_settings(o.settings);
-    if (a.name.rfind("transfer_", 0) == 0) e->set_source(source);
+    if (spec.transfer) e->set_source(source);
     r->evals[a.name] = o.accuracy;
     // After every attack: a kill loses at most the attack in progress.
     SPAT_RETURN_IF_ERROR(WriteFileAtomically(path, ToJson(records, /*with_defaults=*/false)));

@@ -128,6 +128,9 @@ class Table {
 // The runs' clean / PGD-20 accuracies and summed seconds, in seed order.
 std::vector<double> Clean(const std::vector<CellResult>& runs);
 std::vector<double> Pgd(const std::vector<CellResult>& runs);
+// The runs' results of one of their final attacks (CellResult::evals); 0 for a
+// run without it (a cell another shard trains, under --shard).
+std::vector<double> Evals(const std::vector<CellResult>& runs, const std::string& attack);
 double Seconds(const std::vector<CellResult>& runs);
 
 struct HarnessOptions {

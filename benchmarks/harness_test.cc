@@ -320,6 +320,13 @@ TEST(Harness, CellEvalsAreKeptBesideTheRunAndOutliveItsCheckpoint) {
   EXPECT_EQ(third.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(third.status().message().find("pgd3"), std::string::npos) << third.status();
   EXPECT_NE(third.status().message().find("metrics.json"), std::string::npos) << third.status();
+  // An attack the evaluator does not know is refused before anything runs.
+  evals.attacks.back() = {"pgd_three", 8};
+  absl::StatusOr<CellResult> fourth = Harness(o).TrainCell("cell", *base, &evals);
+  ASSERT_FALSE(fourth.ok());
+  EXPECT_EQ(fourth.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(fourth.status().message().find("'cell'"), std::string::npos) << fourth.status();
+  EXPECT_NE(fourth.status().message().find("pgd_three"), std::string::npos) << fourth.status();
 }
 
 TEST(Harness, TheLongPresetDefaultsToResultsLongAndThreeSeeds) {

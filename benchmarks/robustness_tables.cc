@@ -237,19 +237,14 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustnessLong(
         for (const bool transfer : {false, true}) {
           const std::string attack =
               col.attack == "clean" || !transfer ? col.attack : "transfer_" + col.attack;
-          std::vector<double> v;
-          for (const CellResult& r : runs) {
-            auto it = r.evals.find(attack);
-            v.push_back(it == r.evals.end() ? 0 : it->second);  // 0: another shard's cell
-          }
+          const std::vector<double> v = Evals(runs, attack);
           Table& t = transfer ? (half ? black_half : black) : (half ? white_half : white);
           t.Add(row, col.label, v, Seconds(runs), &runs);
           if (half) (transfer ? black : white).AddHalfBudget(row, col.label, v);
         }
       }
       if (!half && !runs.empty()) {
-        auto it = runs[0].evals.find("aa");
-        white.Add(row, "AA", {it == runs[0].evals.end() ? 0 : it->second}, 0, nullptr);
+        white.Add(row, "AA", Evals({runs[0]}, "aa"), 0, nullptr);
       }
     }
   }
