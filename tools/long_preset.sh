@@ -13,8 +13,10 @@
 # script can be stopped and started again at any time.
 #
 # Each start and end is appended to DIR/runs.log (date, CPU, lanes, wall
-# seconds): the wall-clock record of what the stored results took. Lane logs go
-# to ${TMPDIR:-/tmp}/long_preset/.
+# seconds): the wall-clock record of what the stored results took. A run killed
+# without a chance to log its end (SIGKILL, power off) is logged by the next
+# start, up to its last sign of life (DIR/.alive, rewritten every minute).
+# Lane logs go to ${TMPDIR:-/tmp}/long_preset/.
 #
 # --bin: where table1_sweep and table4_5_mnist are (default: build them with
 # Bazel and use bazel-bin/benchmarks). Exit codes: 0 done, 1 a lane or a merge
@@ -30,7 +32,7 @@ for a in "$@"; do
     --lanes=*) lanes=${a#--lanes=} ;;
     --bin=*) bin=${a#--bin=} ;;
     --out_dir=*) out=${a#--out_dir=} ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,8 +54,26 @@ mkdir -p "$out" || exit 1
 logs=${TMPDIR:-/tmp}/long_preset
 mkdir -p "$logs" || exit 1
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+alive=$out/.alive
+# The previous run ended without logging it: its wall time to its last
+# heartbeat, when the heartbeat is that run's.
+last=$(tail -n 1 "$out/runs.log" 2>/dev/null)
+if [[ $last == *" start: "* ]]; then
+  read -r hb_stamp hb_start hb_last <"$alive" 2>/dev/null
+  if [[ ${hb_stamp:-} == "${last%% *}" && ${hb_last:-} =~ ^[0-9]+$ && ${hb_start:-} =~ ^[0-9]+$ ]]; then
+    echo "$(date -u -d "@$hb_last" +%FT%TZ) killed: $((hb_last - hb_start)) s wall (to its last heartbeat)" >>"$out/runs.log"
+  else
+    echo "$(date -u +%FT%TZ) killed: wall time unknown (no heartbeat of that run here)" >>"$out/runs.log"
+  fi
+fi
 start=$(date +%s)
-echo "$(date -u +%FT%TZ) start: $lanes lane(s), $(nproc) core(s), ${cpu:-unknown CPU}" >>"$out/runs.log"
+stamp=$(date -u -d "@$start" +%FT%TZ)
+echo "$stamp start: $lanes lane(s), $(nproc) core(s), ${cpu:-unknown CPU}" >>"$out/runs.log"
+while :; do
+  echo "$stamp $start $(date +%s)" >"$alive.tmp" && mv -f "$alive.tmp" "$alive"
+  sleep 60
+done &
+heartbeat=$!
 
 pids=()
 # Stopped (Ctrl-C, kill): the lanes stop too, each losing at most the epoch
@@ -61,7 +81,7 @@ pids=()
 stop() {
   local p
   for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
-  kill "${pids[@]}" 2>/dev/null
+  kill "${pids[@]}" "$heartbeat" 2>/dev/null
   echo "$(date -u +%FT%TZ) stopped: $(($(date +%s) - start)) s wall" >>"$out/runs.log"
   exit 1
 }
@@ -92,6 +112,7 @@ if ((rc == 0)); then
     fi
   done
 fi
+kill "$heartbeat" 2>/dev/null
 echo "$(date -u +%FT%TZ) end (exit $rc): $(($(date +%s) - start)) s wall" >>"$out/runs.log"
 ((rc == 0)) && echo "tables: $out/table1.md, $out/table4.md, $out/table5.md"
 exit $rc

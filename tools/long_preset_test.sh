@@ -43,6 +43,21 @@ sleep 0.5
 [[ $(pgrep -fc "$tmp/slow/table1_sweep") == 0 ]] || fail "lanes still running after a stop"
 grep -q " stopped: " "$tmp/out2/runs.log" || fail "no stop in runs.log"
 
+# A run killed without logging its end: the next start logs it, to its last
+# heartbeat when that is the same run's, else as unknown.
+mkdir -p "$tmp/out3"
+printf '#!/bin/bash\nexit 0\n' >"$tmp/bin/table4_5_mnist"
+echo "2026-01-01T00:00:00Z start: 2 lane(s), 2 core(s), X" >"$tmp/out3/runs.log"
+echo "2026-01-01T00:00:00Z 1767225600 1767229200" >"$tmp/out3/.alive"
+bash "$script" --lanes=1 --bin="$tmp/bin" --out_dir="$tmp/out3" >/dev/null 2>&1 || fail "exit $? after a killed run"
+grep -qx "2026-01-01T01:00:00Z killed: 3600 s wall (to its last heartbeat)" "$tmp/out3/runs.log" ||
+  fail "killed run not logged: $(cat "$tmp/out3/runs.log")"
+[[ $(grep -c " start: " "$tmp/out3/runs.log") == 2 && $(tail -n 1 "$tmp/out3/runs.log") == *" end (exit 0): "* ]] ||
+  fail "runs.log after a killed run: $(cat "$tmp/out3/runs.log")"
+echo "2026-01-02T00:00:00Z start: 2 lane(s), 2 core(s), X" >>"$tmp/out3/runs.log"
+bash "$script" --lanes=1 --bin="$tmp/bin" --out_dir="$tmp/out3" >/dev/null 2>&1 || fail "exit $?"
+grep -q " killed: wall time unknown" "$tmp/out3/runs.log" || fail "stale heartbeat used: $(cat "$tmp/out3/runs.log")"
+
 bash "$script" --lanes=0 2>/dev/null; [[ $? == 2 ]] || fail "--lanes=0"
 bash "$script" --frob 2>/dev/null; [[ $? == 2 ]] || fail "unknown flag"
 bash "$script" --bin="$tmp/nope" 2>/dev/null; [[ $? == 2 ]] || fail "missing binaries"
