@@ -421,11 +421,59 @@ class CellLock {
   int fd_;
 };
 
+// True if another process holds the cell's lock (trains or attacks it now).
+bool LockHeld(const std::string& dir) {
+  const std::string path = dir + "/.lock";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  ::close(fd);
+  return held;
+}
+
+// DIR/evals.json, empty if absent.
+absl::StatusOr<CellEvalRecords> ReadEvalRecords(const std::string& dir) {
+  const std::string path = dir + "/evals.json";
+  CellEvalRecords records;
+  if (!PathExists(path)) return records;
+  SPAT_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  if (!google::protobuf::util::JsonStringToMessage(json, &records).ok()) {
+    return absl::DataLossError(absl::StrCat(path, " does not parse as the cell's evaluations; "
+                                            "remove it to run them again"));
+  }
+  return records;
+}
+
+absl::StatusOr<attacks::AttackSpec> ParseCellAttack(const std::string& cell,
+                                                   const std::string& attack) {
+  absl::StatusOr<attacks::AttackSpec> spec = attacks::ParseAttack(attack);
+  if (!spec.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cell '", cell, "': final attack: ", spec.status().message()));
+  }
+  return spec;
+}
+
+// The record of attack `a` (same images, radius and, for a transfer attack,
+// source cell), or null.
+const CellEvalRecord* FindEvalRecord(const CellEvalRecords& records, const CellEvals& evals,
+                                     const CellEvals::Attack& a, bool transfer) {
+  for (const CellEvalRecord& e : records.evals()) {
+    if (e.attack() == a.name && e.images() == a.images &&
+        std::abs(e.epsilon() - evals.epsilon) < 1e-9 &&
+        (!transfer || e.source() == evals.source_cell)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell, TrainConfig config,
                                               const CellEvals* evals) const {
   const int ordinal = cells_visited_++;
+  if (options_.status) return CellStatus(cell, std::move(config), evals);
   if (TrainingOnly() && ordinal % options_.num_shards != options_.shard) {
     if (options_.log) {
       *options_.log << absl::StrFormat("[%s] cell #%d belongs to shard %d/%d: skipped\n", cell,
@@ -440,18 +488,89 @@ absl::StatusOr<CellResult> Harness::TrainCell(const std::string& cell, TrainConf
   return TrainOwnedCell(cell, std::move(config), evals, ordinal);
 }
 
-absl::StatusOr<CellResult> Harness::TrainOwnedCell(const std::string& cell, TrainConfig config,
-                                                   const CellEvals* evals, int ordinal) const {
-  const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
-  SPAT_RETURN_IF_ERROR(MakeDirs(dir));
-  SPAT_ASSIGN_OR_RETURN(CellLock lock, CellLock::Acquire(dir, cell, options_.log));
+absl::StatusOr<TrainConfig> Harness::CellConfig(const std::string& dir,
+                                                TrainConfig config) const {
   config.set_out_dir(dir);
   if (options_.threads > 0) config.set_threads(options_.threads);
   // Set only off the defaults, so that cells finished before these fields
   // existed keep their identity.
   if (!options_.device.is_cpu()) config.set_device(options_.device.str());
   if (!options_.cuda_graphs && options_.device.is_cuda()) config.set_cuda_graphs(false);
-  SPAT_ASSIGN_OR_RETURN(TrainConfig resolved, ResolveTrainConfig(config));
+  return ResolveTrainConfig(config);
+}
+
+absl::StatusOr<CellResult> Harness::CellStatus(const std::string& cell, TrainConfig config,
+                                               const CellEvals* evals) const {
+  CellResult r;
+  r.skipped = true;
+  if (!status_seen_.insert(cell).second) {
+    if (options_.log) *options_.log << "[" << cell << "] as above\n";
+    return r;
+  }
+  const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
+  SPAT_ASSIGN_OR_RETURN(const TrainConfig resolved, CellConfig(dir, std::move(config)));
+  const RunDir run(dir);
+  const int epochs = resolved.optimizer().epochs();
+  status_.epochs += epochs;
+  const bool running = LockHeld(dir);
+  status_.running += running;
+  std::string state;
+  int done = 0;
+  const bool finished = run.Finished(resolved).ok();
+  if (finished) {
+    done = epochs;
+  } else if (absl::StatusOr<TrainSummary> s = run.ReadSummary();
+             s.ok() && run.CheckResumable(resolved).ok()) {
+    done = static_cast<int>(std::min<size_t>(s->epochs.size(), epochs));
+  } else if (PathExists(run.metrics_path())) {
+    state = "holds another run (its config differs): training starts over";
+  }
+  status_.epochs_done += done;
+  if (state.empty()) {
+    state = finished ? "trained" : absl::StrFormat("%d of %d epochs", done, epochs);
+  }
+  if (evals != nullptr) {
+    int have = 0;
+    if (finished) {
+      SPAT_ASSIGN_OR_RETURN(const CellEvalRecords records, ReadEvalRecords(dir));
+      for (const CellEvals::Attack& a : evals->attacks) {
+        SPAT_ASSIGN_OR_RETURN(const attacks::AttackSpec spec, ParseCellAttack(cell, a.name));
+        have += FindEvalRecord(records, *evals, a, spec.transfer) != nullptr;
+      }
+    }
+    const int want = static_cast<int>(evals->attacks.size());
+    status_.evals += want;
+    status_.evals_done += have;
+    absl::StrAppend(&state, absl::StrFormat("; final attacks %d of %d", have, want));
+    if (finished && have == want) state = "finished";
+  } else if (finished) {
+    state = "finished";
+  }
+  status_.finished += state == "finished";
+  if (options_.log) {
+    *options_.log << absl::StrCat("[", cell, "] ", state, running ? " (running now)" : "", "\n");
+  }
+  return r;
+}
+
+std::string Harness::StatusSummary() const {
+  std::string s = absl::StrFormat(
+      "%d of %d cells finished (%d running now); %d of %d epochs trained", status_.finished,
+      static_cast<int>(status_seen_.size()), status_.running, status_.epochs_done,
+      status_.epochs);
+  if (status_.evals > 0) {
+    absl::StrAppend(&s, absl::StrFormat("; final attacks: %d of %d done", status_.evals_done,
+                                        status_.evals));
+  }
+  return s;
+}
+
+absl::StatusOr<CellResult> Harness::TrainOwnedCell(const std::string& cell, TrainConfig config,
+                                                   const CellEvals* evals, int ordinal) const {
+  const std::string dir = absl::StrCat(options_.out_dir, "/cells/", cell);
+  SPAT_RETURN_IF_ERROR(MakeDirs(dir));
+  SPAT_ASSIGN_OR_RETURN(CellLock lock, CellLock::Acquire(dir, cell, options_.log));
+  SPAT_ASSIGN_OR_RETURN(const TrainConfig resolved, CellConfig(dir, std::move(config)));
   // A cell is a run folder (spat/run_state.h): finished if it holds every
   // epoch of the same run, whatever the spelling of out_dir or the threads.
   const RunDir run(dir);
@@ -505,35 +624,15 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
                                    const TrainConfig& config, const CellEvals& evals,
                                    CellResult* r) const {
   const std::string path = dir + "/evals.json";
-  CellEvalRecords records;
-  if (PathExists(path)) {
-    SPAT_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
-    if (!google::protobuf::util::JsonStringToMessage(json, &records).ok()) {
-      return absl::DataLossError(absl::StrCat(path, " does not parse as the cell's evaluations; "
-                                              "remove it to run them again"));
-    }
-  }
+  SPAT_ASSIGN_OR_RETURN(CellEvalRecords records, ReadEvalRecords(dir));
   const std::string source = evals.source_cell;
   // Every attack's settings, checked before any of them runs.
   std::map<std::string, attacks::AttackSpec> specs;
   for (const CellEvals::Attack& a : evals.attacks) {
-    absl::StatusOr<attacks::AttackSpec> spec = attacks::ParseAttack(a.name);
-    if (!spec.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cell '", cell, "': final attack: ", spec.status().message()));
-    }
-    specs[a.name] = *std::move(spec);
+    SPAT_ASSIGN_OR_RETURN(specs[a.name], ParseCellAttack(cell, a.name));
   }
-  auto find = [&](const CellEvals::Attack& a) -> const CellEvalRecord* {
-    const bool transfer = specs.at(a.name).transfer;
-    for (const CellEvalRecord& e : records.evals()) {
-      if (e.attack() == a.name && e.images() == a.images &&
-          std::abs(e.epsilon() - evals.epsilon) < 1e-9 &&
-          (!transfer || e.source() == source)) {
-        return &e;
-      }
-    }
-    return nullptr;
+  auto find = [&](const CellEvals::Attack& a) {
+    return FindEvalRecord(records, evals, a, specs.at(a.name).transfer);
   };
   std::vector<CellEvals::Attack> missing;
   for (const CellEvals::Attack& a : evals.attacks) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,10 @@ struct HarnessOptions {
   // --merge: every cell must have been finished (by the shards, their
   // DIR/cells/ gathered into one out_dir); the tables are assembled from them.
   bool merge = false;
+  // --status: every cell is visited and its state logged (finished, epochs
+  // trained, final attacks done, running in another process); nothing is
+  // trained, attacked or written, and no table is assembled.
+  bool status = false;
 };
 
 // Parses "i/N" (0 <= i < N): the --shard flag.
@@ -162,12 +167,18 @@ class Harness {
 
   const HarnessOptions& options() const { return options_; }
 
-  // True under --shard=i/N with N > 1 (and no --merge): runners train their
-  // cells through TrainCell and skip everything else (evaluations, tables).
-  bool TrainingOnly() const { return options_.num_shards > 1 && !options_.merge; }
+  // True under --shard=i/N with N > 1 (and no --merge), and under --status:
+  // runners visit their cells through TrainCell and skip everything else
+  // (evaluations, tables).
+  bool TrainingOnly() const {
+    return options_.status || (options_.num_shards > 1 && !options_.merge);
+  }
   // Cells visited so far, and how many this process trained or reused.
   int cells_visited() const { return cells_visited_; }
   int cells_owned() const { return cells_owned_; }
+  // --status: the visited cells' totals, e.g. "15 of 82 cells finished (1
+  // running); 59 of 252 epochs trained; final attacks: 90 of 300 done".
+  std::string StatusSummary() const;
 
   // The paper's table `id`.
   absl::StatusOr<PaperTable> Paper(const std::string& id) const;
@@ -205,9 +216,23 @@ class Harness {
                             const TrainConfig& config, const CellEvals& evals,
                             CellResult* r) const;
 
+  // --status: logs the state of `cell` and counts it; trains nothing.
+  absl::StatusOr<CellResult> CellStatus(const std::string& cell, TrainConfig config,
+                                        const CellEvals* evals) const;
+  // `config` as cell `cell` trains it (out_dir, threads, device set; resolved).
+  absl::StatusOr<TrainConfig> CellConfig(const std::string& dir, TrainConfig config) const;
+
+  struct StatusCounts {
+    int finished = 0, running = 0;
+    int64_t epochs_done = 0, epochs = 0;
+    int evals_done = 0, evals = 0;
+  };
+
   HarnessOptions options_;
   mutable int cells_visited_ = 0;
   mutable int cells_owned_ = 0;
+  mutable StatusCounts status_;
+  mutable std::set<std::string> status_seen_;  // a cell two rows share counts once
 };
 
 // A trained cell's model (architecture `model`, shaped for `test`'s images)

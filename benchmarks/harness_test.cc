@@ -2,6 +2,10 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -327,6 +331,49 @@ TEST(Harness, CellEvalsAreKeptBesideTheRunAndOutliveItsCheckpoint) {
   EXPECT_EQ(fourth.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(fourth.status().message().find("'cell'"), std::string::npos) << fourth.status();
   EXPECT_NE(fourth.status().message().find("pgd_three"), std::string::npos) << fourth.status();
+}
+
+TEST(Harness, StatusReadsTheCellsAndTrainsNothing) {
+  absl::StatusOr<TrainConfig> base = TinyCell();
+  ASSERT_TRUE(base.ok()) << base.status();
+  std::ostringstream log;
+  HarnessOptions o = TmpOptions("harness_status", &log);
+  CellEvals evals;
+  evals.epsilon = 0.1;
+  evals.attacks = {{"clean", 16}};
+  ASSERT_TRUE(Harness(o).TrainCell("done", *base, &evals).ok()) << log.str();
+  evals.attacks.push_back({"fgsm", 16});
+
+  o.status = true;
+  std::ostringstream status_log;
+  o.log = &status_log;
+  Harness h(o);
+  EXPECT_TRUE(h.TrainingOnly());
+  // Another process holds the finished cell's lock: it is attacked right now.
+  const int fd = ::open((o.out_dir + "/cells/done/.lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  absl::StatusOr<CellResult> done = h.TrainCell("done", *base, &evals);
+  ::close(fd);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(done->skipped);
+  // A cell two rows share counts once.
+  ASSERT_TRUE(h.TrainCell("done", *base, &evals).ok());
+  absl::StatusOr<CellResult> fresh = h.TrainCell("fresh", *base);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(PathExists(o.out_dir + "/cells/fresh")) << "--status made a cell folder";
+  const int epochs = base->optimizer().epochs();
+  EXPECT_NE(status_log.str().find("[done] trained; final attacks 1 of 2 (running now)"),
+            std::string::npos)
+      << status_log.str();
+  EXPECT_NE(status_log.str().find("[done] as above"), std::string::npos) << status_log.str();
+  EXPECT_NE(status_log.str().find(absl::StrFormat("[fresh] 0 of %d epochs", epochs)),
+            std::string::npos)
+      << status_log.str();
+  EXPECT_EQ(h.StatusSummary(),
+            absl::StrFormat("0 of 2 cells finished (1 running now); %d of %d epochs trained; "
+                            "final attacks: 1 of 2 done",
+                            epochs, 2 * epochs));
 }
 
 TEST(Harness, TheLongPresetDefaultsToResultsLongAndThreeSeeds) {

@@ -31,6 +31,17 @@ run --merge --out_dir="$tmp/merged" > /dev/null 2> "$tmp/early.err"; rc=$?
 [ "$rc" = 1 ] || fail "--merge with a shard missing exited $rc, expected 1"
 grep -q "is not finished" "$tmp/early.err" || fail "unclear message: $(tail -2 "$tmp/early.err")"
 echo "ok: early merge refused: $(grep error: "$tmp/early.err")"
+# --status says how far the cells are, trains and writes nothing.
+before=$(find "$tmp/merged" | sort)
+run --status --out_dir="$tmp/merged" > "$tmp/status.out" 2> "$tmp/status.err" ||
+  fail "--status: $(tail -3 "$tmp/status.err")"
+grep -Eq "^.*: $n0 of [0-9]+ cells finished \(0 running now\)" "$tmp/status.out" ||
+  fail "--status summary: $(cat "$tmp/status.out")"
+grep -q "^\[.*\] training" "$tmp/status.err" && fail "--status trained a cell"
+[ "$(find "$tmp/merged" | sort)" = "$before" ] || fail "--status wrote into the out_dir"
+run --status --merge --out_dir="$tmp/merged" > /dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] || fail "--status with --merge exited $rc, expected 2"
+echo "ok: --status: $(cat "$tmp/status.out")"
 run --shard=0/2 --merge --out_dir="$tmp/merged" > /dev/null 2> "$tmp/both.err"; rc=$?
 [ "$rc" = 2 ] || fail "--shard with --merge exited $rc, expected 2"
 run --shard=2/2 --out_dir="$tmp/bad" > /dev/null 2> "$tmp/bad.err"; rc=$?

@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, shard, "",
           "no table is written");
 ABSL_FLAG(bool, merge, false,
           "assemble the tables from cells the shards finished (none is trained)");
+ABSL_FLAG(bool, status, false,
+          "say how far the cells in --out_dir are (finished, epochs trained, final attacks "
+          "done, running now); nothing is trained or written");
 ABSL_FLAG(int, jobs, 1,
           "train the cells in N processes at once (each a --shard=i/N with --threads/N "
           "threads), then assemble the tables as --merge does");
@@ -98,7 +101,7 @@ int HarnessMain(int argc, char** argv, const std::string& id,
                 const std::function<int(const Harness&)>& body) {
   absl::SetProgramUsageMessage(absl::StrCat(
       "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|long|paper "
-      "--seeds=N --out_dir=DIR [--shard=i/N | --merge]"));
+      "--seeds=N --out_dir=DIR [--shard=i/N | --merge | --status]"));
   std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
@@ -132,6 +135,12 @@ int HarnessMain(int argc, char** argv, const std::string& id,
       return 2;
     }
   }
+  o.status = absl::GetFlag(FLAGS_status);
+  if (o.status && (o.num_shards > 1 || absl::GetFlag(FLAGS_merge) || absl::GetFlag(FLAGS_jobs) > 1)) {
+    std::cerr << "error: --status reads the cells only; use it without --shard, --merge and "
+                 "--jobs\n";
+    return 2;
+  }
   const int jobs = absl::GetFlag(FLAGS_jobs);
   if (jobs < 1 || jobs > 64) {
     std::cerr << "error: --jobs=" << jobs << ": expected 1 to 64 processes\n";
@@ -161,12 +170,16 @@ int HarnessMain(int argc, char** argv, const std::string& id,
   std::cerr << absl::StrCat(
       id, ": preset ", PresetName(*preset), ", ", o.seeds, o.seeds == 1 ? " run" : " runs",
       " per cell, writing to ", o.out_dir, " (finished cells there are reused)",
-      h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
-                                      ": training only this shard's cells")
-                       : std::string(o.merge ? "; merging the shards' cells" : ""),
+      o.status           ? std::string("; --status: reading the cells, training none")
+      : h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
+                                        ": training only this shard's cells")
+                         : std::string(o.merge ? "; merging the shards' cells" : ""),
       "\n");
   const int rc = body(h);
-  if (rc == 0 && h.TrainingOnly()) {
+  if (rc == 0 && o.status) {
+    std::cout << id << " (" << PresetName(*preset) << ", " << o.out_dir
+              << "): " << h.StatusSummary() << "\n";
+  } else if (rc == 0 && h.TrainingOnly()) {
     std::cerr << absl::StrFormat(
         "%s shard %d/%d: %d of %d cells are done in %s/cells/. When every shard is done, "
         "gather their cells/ directories into one --out_dir and run with --merge.\n",
