@@ -10,7 +10,8 @@
 # share, is locked by the first and reused by the second). When every lane is
 # done, both binaries run with --merge and write the tables into the results
 # folder. Finished cells are reused and an interrupted one resumes, so the
-# script can be stopped and started again at any time.
+# script can be stopped and started again at any time; each start first says
+# how far the cells are (the binaries' --status).
 #
 # Each start and end is appended to DIR/runs.log (date, CPU, lanes, wall
 # seconds): the wall-clock record of what the stored results took. A run killed
@@ -32,7 +33,7 @@ for a in "$@"; do
     --lanes=*) lanes=${a#--lanes=} ;;
     --bin=*) bin=${a#--bin=} ;;
     --out_dir=*) out=${a#--out_dir=} ;;
-    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +52,10 @@ for b in table1_sweep table4_5_mnist; do
   fi
 done
 mkdir -p "$out" || exit 1
+# How far the cells are (finished ones are reused, an interrupted one resumes).
+for b in table1_sweep table4_5_mnist; do
+  "$bin/$b" --preset=long --out_dir="$out" --status 2>/dev/null
+done
 logs=${TMPDIR:-/tmp}/long_preset
 mkdir -p "$logs" || exit 1
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

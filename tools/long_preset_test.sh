@@ -12,7 +12,7 @@ export TMPDIR=$tmp
 fail() { echo "FAIL: $*"; exit 1; }
 for b in table1_sweep table4_5_mnist; do
   printf '#!/bin/bash\necho "%s $*" >>"%s/calls"\n' "$b" "$tmp" >"$tmp/bin/$b"
-  printf '#!/bin/bash\nwhile :; do sleep 0.2; done\n' >"$tmp/slow/$b"
+  printf '#!/bin/bash\n[[ $* == *--status* ]] && exit 0\nwhile :; do sleep 0.2; done\n' >"$tmp/slow/$b"
 done
 chmod +x "$tmp"/bin/* "$tmp"/slow/*
 
@@ -21,7 +21,9 @@ for i in 0 1; do
   grep -qx "table1_sweep --preset=long --out_dir=$tmp/out --shard=$i/2 --threads=1" "$tmp/calls" || fail "table1 shard $i"
   grep -qx "table4_5_mnist --preset=long --out_dir=$tmp/out --shard=$i/2 --threads=1" "$tmp/calls" || fail "tables 4-5 shard $i"
 done
-# The merges come last, once every lane is done.
+# First what is done already, then the lanes; the merges come last, once
+# every lane is done.
+head -2 "$tmp/calls" | grep -c -- "--status$" | grep -qx 2 || fail "no --status first: $(cat "$tmp/calls")"
 tail -2 "$tmp/calls" | grep -c -- "--merge" | grep -qx 2 || fail "merges not last: $(cat "$tmp/calls")"
 grep -q " start: 2 lane(s)" "$tmp/out/runs.log" || fail "no start in runs.log"
 grep -q " end (exit 0): " "$tmp/out/runs.log" || fail "no end in runs.log"
