@@ -59,11 +59,15 @@ std::optional<Claim> NotJudged(const std::string& statement, const std::string& 
                                const std::vector<const ResultCell*>& cells) {
   std::vector<std::string> open;
   for (const ResultCell* c : cells) {
-    if (c->has_converged() && !c->converged()) {
-      open.push_back(absl::StrFormat(
-          "'%s' / %s (last epoch moved clean %+.2f, PGD-20 %+.2f)", c->row(), c->column(),
-          c->last_epoch_change_clean(), c->last_epoch_change_pgd()));
-    }
+    if (!c->has_converged() || c->converged()) continue;
+    open.push_back(
+        c->lr_decays()
+            ? absl::StrFormat("'%s' / %s (its learning rate decays within the run: a flat last "
+                              "epoch does not show convergence)",
+                              c->row(), c->column())
+            : absl::StrFormat("'%s' / %s (last epoch moved clean %+.2f, PGD-20 %+.2f)",
+                              c->row(), c->column(), c->last_epoch_change_clean(),
+                              c->last_epoch_change_pgd()));
   }
   if (open.empty()) return std::nullopt;
   Claim c;

@@ -67,6 +67,8 @@ struct CellResult {
   std::vector<int> curve_epochs;
   std::vector<double> clean_curve;
   std::vector<double> pgd_curve;
+  // Whether the learning rate decays within the run (LearningRateDecays).
+  bool lr_decays = false;
   // The cell's final attacks (CellEvals), by attack name: accuracy in percent.
   std::map<std::string, double> evals;
 };
@@ -125,6 +127,11 @@ class Table {
   std::map<std::pair<std::string, std::string>, double> paper_;
   TableResult result_;
 };
+
+// Whether the learning rate of `resolved` (a resolved config) decays within
+// the run: its last epoch's rate is below the peak. Its last epochs then move
+// little whether or not training has plateaued.
+bool LearningRateDecays(const TrainConfig& resolved);
 
 // The runs' clean / PGD-20 accuracies and summed seconds, in seed order.
 std::vector<double> Clean(const std::vector<CellResult>& runs);

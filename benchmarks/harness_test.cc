@@ -140,6 +140,30 @@ TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
   EXPECT_NE(md.find("'TRADES' / PGD-20 (last epoch moved clean +4.00, PGD-20 +8.50)"),
             std::string::npos)
       << md;
+  // A learning rate that decays within the run flattens its last epoch
+  // whatever the training's progress: never marked converged, and said why.
+  std::vector<CellResult> annealed = flat;
+  for (CellResult& r : annealed) r.lr_decays = true;
+  Table u(paper, Preset::kCpu, "our protocol");
+  u.Add("SPAT", "PGD-20", Pgd(annealed), 0, &annealed);
+  u.Add("TRADES", "PGD-20", Pgd(flat), 0, &flat);
+  EXPECT_FALSE(u.result().cells(0).converged());
+  EXPECT_TRUE(u.result().cells(0).lr_decays());
+  EXPECT_TRUE(u.result().cells(1).converged());
+  u.AddClaims(WhiteBoxClaims(u.result(), /*cifar=*/false));
+  const std::string umd = u.Markdown();
+  EXPECT_NE(umd.find("**Not converged**: 1 cell(s) marked *not converged* come from training "
+                     "whose learning rate decays"),
+            std::string::npos)
+      << umd;
+  EXPECT_NE(umd.find("'SPAT' / PGD-20 (its learning rate decays within the run"),
+            std::string::npos)
+      << umd;
+  // The long preset leaves the marking to its verdict check.
+  Table l(paper, Preset::kLong, "our protocol");
+  l.Add("SPAT", "PGD-20", Pgd(annealed), 0, &annealed);
+  EXPECT_FALSE(l.result().cells(0).has_converged());
+  EXPECT_FALSE(l.result().cells(0).has_lr_decays());
   // One epoch has nothing to compare with: not converged.
   const std::vector<CellResult> one = {run(50, 50, 10, 10)};
   std::vector<CellResult> single = one;

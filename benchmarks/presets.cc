@@ -173,14 +173,6 @@ std::string DescribeSchedule(const OptimizerConfig& o) {
   }
 }
 
-// Whether the learning rate decays within the run (so that its last epochs
-// move little whether or not training has plateaued): the trainer's schedule
-// on the resolved config, at the last epoch.
-bool Anneals(const TrainConfig& resolved) {
-  const OptimizerConfig& o = resolved.optimizer();
-  return LearningRate(o, o.epochs() - 1) < o.lr();
-}
-
 }  // namespace
 
 std::string DescribeProtocol(const TrainConfig& raw, bool convergence_note) {
@@ -209,11 +201,11 @@ std::string DescribeProtocol(const TrainConfig& raw, bool convergence_note) {
           : std::string("per-epoch"),
       e.has_num_steps() ? e.num_steps() : 20, eval_eps,
       e.has_step_size() ? e.step_size() : eval_eps / 10, c.seed()) +
-         (convergence_note && resolved.ok() && Anneals(c)
+         (convergence_note && resolved.ok() && LearningRateDecays(c)
               ? "; the learning rate decays within the run, which flattens its last epochs "
-                "whether or not training has plateaued: a cell's convergence marking (its last "
-                "epoch's change) is necessary, not sufficient; docs/learning_curves.md doubles "
-                "the budget instead"
+                "whether or not training has plateaued, so a flat last epoch does not show "
+                "convergence: no cell is marked converged, no claim on one is judged; the long "
+                "preset (results/long/) judges each claim at the full and at half the budget"
               : "");
 }
 

@@ -81,9 +81,9 @@ inline constexpr char kLongConvergenceNote[] =
     "at both budgets is the claim this table makes";
 
 // One line describing the protocol of `config`, for the Markdown. With
-// `convergence_note`, a schedule that decays says that the last-epoch
-// marking is necessary, not sufficient (the long preset, judged at two
-// budgets instead, leaves it out).
+// `convergence_note`, a schedule that decays says that no cell of it is
+// marked converged, since its last epochs flatten anyway (the long preset,
+// judged at two budgets instead, leaves it out).
 std::string DescribeProtocol(const TrainConfig& config, bool convergence_note = true);
 
 }  // namespace spat::benchmarks
