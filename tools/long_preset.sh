@@ -64,7 +64,7 @@ alive=$out/.alive
 # heartbeat, when the heartbeat is that run's.
 last=$(tail -n 1 "$out/runs.log" 2>/dev/null)
 if [[ $last == *" start: "* ]]; then
-  read -r hb_stamp hb_start hb_last <"$alive" 2>/dev/null
+  read -r hb_stamp hb_start hb_last 2>/dev/null <"$alive"
   if [[ ${hb_stamp:-} == "${last%% *}" && ${hb_last:-} =~ ^[0-9]+$ && ${hb_start:-} =~ ^[0-9]+$ ]]; then
     echo "$(date -u -d "@$hb_last" +%FT%TZ) killed: $((hb_last - hb_start)) s wall (to its last heartbeat)" >>"$out/runs.log"
   else
