@@ -9,9 +9,10 @@
 # waiting (a cell two lanes need, such as SPAT's defaults that both tables
 # share, is locked by the first and reused by the second). When every lane is
 # done, both binaries run with --merge and write the tables into the results
-# folder. Finished cells are reused and an interrupted one resumes, so the
-# script can be stopped and started again at any time; each start first says
-# how far the cells are (the binaries' --status).
+# folder (and, for results/long, into README.md: tools/long_readme.py).
+# Finished cells are reused and an interrupted one resumes, so the script can
+# be stopped and started again at any time; each start first says how far the
+# cells are (the binaries' --status).
 #
 # Each start and end is appended to DIR/runs.log (date, CPU, lanes, wall
 # seconds): the wall-clock record of what the stored results took. A run killed
@@ -33,7 +34,7 @@ for a in "$@"; do
     --lanes=*) lanes=${a#--lanes=} ;;
     --bin=*) bin=${a#--bin=} ;;
     --out_dir=*) out=${a#--out_dir=} ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -119,5 +120,11 @@ if ((rc == 0)); then
 fi
 kill "$heartbeat" 2>/dev/null
 echo "$(date -u +%FT%TZ) end (exit $rc): $(($(date +%s) - start)) s wall" >>"$out/runs.log"
-((rc == 0)) && echo "tables: $out/table1.md, $out/table4.md, $out/table5.md"
+if ((rc == 0)); then
+  echo "tables: $out/table1.md, $out/table4.md, $out/table5.md"
+  # README.md shows the repository's own results/long.
+  if [[ $(cd "$out" && pwd) == "$root/results/long" ]]; then
+    python3 tools/long_readme.py || rc=1
+  fi
+fi
 exit $rc

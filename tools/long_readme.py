@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""README's long-preset tables, from the stored results.
+
+    tools/long_readme.py [--check] [--root=DIR]
+
+Writes the block of README.md between the two `long-preset-tables` markers
+from results/long/: for Tables 1, 4 and 5 the table as its .md file has it
+(ours, mean +- sd, the paper's in parentheses, the half-budget mean), every
+claim's verdict with its p and n (and at half the budget), and the wall time
+that runs.log records. Until every table is there, the block says so.
+--check writes nothing: exit 1 if README's block is not what the stored
+results give (run without --check to update it). --root: the repository
+(default: this script's). Exit codes: 0 done, 1 --check found a difference
+or a stored file does not parse, 2 bad usage or no markers in README.md.
+"""
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import long_compute  # noqa: E402  (tools/long_compute.py: the wall time)
+
+BEGIN = "<!-- long-preset-tables: begin (tools/long_readme.py writes this block) -->"
+END = "<!-- long-preset-tables: end -->"
+TABLES = ("table1", "table4", "table5")
+
+
+def _claim_line(c):
+    outcome = c.get("outcome", "")
+    ns = sorted(set(re.findall(r"\(n=(\d+)\)", c.get("evidence", ""))), key=int)
+    stats = []
+    if "p" in c:
+        stats.append(f"p = {c['p']:.4f}")
+    if ns:
+        stats.append("n = " + "/".join(ns))
+    if c.get("half_budget_outcome"):
+        half = c["half_budget_outcome"]
+        if "half_budget_p" in c:
+            half += f", p = {c['half_budget_p']:.4f}"
+        stats.append(f"at half the budget: {half}")
+    line = f"- **{outcome}**" + (f" ({'; '.join(stats)})" if stats else "")
+    line += f": {c.get('statement', '')}"
+    if outcome == "not judged":
+        line += f". {c.get('evidence', '')}"
+    return line
+
+
+def _table_block(md_path, result):
+    with open(md_path) as f:
+        lines = f.read().splitlines()
+    table = []
+    for line in lines:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    name = os.path.basename(md_path)
+    counts = {}
+    for c in result.get("claims", []):
+        counts[c.get("outcome", "")] = counts.get(c.get("outcome", ""), 0) + 1
+    summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+    out = [f"**{result.get('title', name)}** ([{name}](results/long/{name}): protocol, "
+           f"notes and each claim's evidence)", ""]
+    out += table
+    out += ["", f"Claims ({summary or 'none'}):", ""]
+    out += [_claim_line(c) for c in result.get("claims", [])]
+    return out
+
+
+def block(root):
+    results = os.path.join(root, "results", "long")
+    paths = [(os.path.join(results, t + ".md"), os.path.join(results, t + ".json"))
+             for t in TABLES]
+    if not all(os.path.isfile(md) and os.path.isfile(js) for md, js in paths):
+        return ["Tables 1 and 4-5 appear here when every cell in results/long/ has finished;",
+                "until then `results/long/cells/` holds the finished ones."]
+    out = []
+    for md, js in paths:
+        try:
+            with open(js) as f:
+                result = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"error: {js}: {e}") from None
+        out += _table_block(md, result) + [""]
+    seconds, starts, ends, unknown, open_run, cpus = long_compute.wall_summary(results)
+    wall = (f"Their runs took {seconds / 3600:.1f} h of wall time over {ends} start(s) of "
+            f"`tools/long_preset.sh` on {'; '.join(cpus) or 'an unrecorded CPU'} "
+            f"(results/long/runs.log")
+    if unknown:
+        wall += f"; {unknown} start(s) killed with no record of their time, not counted"
+    out.append(wall + "; `tools/long_compute.py` splits it by table).")
+    return out
+
+
+def main(argv):
+    check = False
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for a in argv[1:]:
+        if a == "--check":
+            check = True
+        elif a.startswith("--root="):
+            root = a[len("--root="):]
+        elif a in ("-h", "--help"):
+            print(__doc__.strip())
+            return 0
+        else:
+            print(f"error: unknown argument '{a}' (see --help)", file=sys.stderr)
+            return 2
+    readme = os.path.join(root, "README.md")
+    try:
+        with open(readme) as f:
+            text = f.read()
+    except OSError as e:
+        print(f"error: {readme}: {e.strerror}", file=sys.stderr)
+        return 2
+    begin, end = text.find(BEGIN), text.find(END)
+    if begin < 0 or end < begin:
+        print(f"error: {readme} has no block between '{BEGIN}' and '{END}'", file=sys.stderr)
+        return 2
+    new = "\n".join([BEGIN] + block(root) + [END])
+    old = text[begin:end + len(END)]
+    if check:
+        if old == new:
+            return 0
+        print(f"{readme}: the long-preset tables differ from results/long/; run "
+              "tools/long_readme.py to update them", file=sys.stderr)
+        return 1
+    if old != new:
+        tmp = readme + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text[:begin] + new + text[end + len(END):])
+        os.replace(tmp, readme)
+        print(f"{readme}: long-preset tables updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,72 @@
+#!/bin/bash
+# tools/long_readme.py on made-up stored tables: README's block is written
+# from the tables' Markdown and JSON (verdicts with p and n, the half-budget
+# verdict, not-judged reasons, the wall time), --check tells a stale block,
+# and bad input exits 2.
+set -u
+script=$(dirname "$0")/long_readme.py
+[[ -f $script ]] || script=$TEST_SRCDIR/spat/tools/long_readme.py
+tmp=${TEST_TMPDIR:-$(mktemp -d)}/long_readme
+rm -rf "$tmp"
+mkdir -p "$tmp/results/long"
+fail() { echo "FAIL: $*"; exit 1; }
+cat >"$tmp/README.md" <<'MD'
+# Project
+
+<!-- long-preset-tables: begin (tools/long_readme.py writes this block) -->
+stale
+<!-- long-preset-tables: end -->
+
+After.
+MD
+run() { python3 "$script" --root="$tmp" "$@"; }
+# No tables yet: the block says when they come.
+run >/dev/null || fail "exit $? without tables"
+grep -q "appear here when every cell" "$tmp/README.md" || fail "no placeholder: $(cat "$tmp/README.md")"
+run --check || fail "--check right after writing"
+
+for t in table1 table4 table5; do
+  cat >"$tmp/results/long/$t.md" <<MD
+# $t title
+
+Each cell: ...
+
+|  | Clean | PGD-20 |
+| --- | --- | --- |
+| s=1 | **98.00 ± 0.10** (87.57) · 2 ep: 97.00 | **93.00 ± 0.20** (49.52) · 2 ep: 90.00 |
+
+## The paper's claims, tested on our runs
+MD
+  cat >"$tmp/results/long/$t.json" <<JSON
+{"title": "$t title", "claims": [
+ {"statement": "s helps", "outcome": "holds", "p": 0.0012, "evidence": "s=1 93 (n=3) vs s=3 96 (n=3)",
+  "half_budget_outcome": "holds", "half_budget_p": 0.02},
+ {"statement": "alpha helps", "outcome": "not judged", "evidence": "not judged: alpha=0.2 / PGD-20 87.00 -> 92.00 (+5.00)",
+  "half_budget_outcome": "contradicted", "half_budget_p": 0.9}]}
+JSON
+done
+printf '%s\n' "2026-01-01T00:00:00Z start: 2 lane(s), 2 core(s), CPU A" \
+  "2026-01-01T05:00:00Z end (exit 0): 18000 s wall" >"$tmp/results/long/runs.log"
+run --check 2>/dev/null; [[ $? == 1 ]] || fail "--check passed a stale block"
+run >/dev/null || fail "exit $? with tables"
+readme=$(cat "$tmp/README.md")
+for want in "**table4 title** ([table4.md](results/long/table4.md)" \
+  "| s=1 | **98.00 ± 0.10** (87.57) · 2 ep: 97.00 | **93.00 ± 0.20** (49.52) · 2 ep: 90.00 |" \
+  "Claims (1 holds, 1 not judged):" \
+  "- **holds** (p = 0.0012; n = 3; at half the budget: holds, p = 0.0200): s helps" \
+  "- **not judged** (at half the budget: contradicted, p = 0.9000): alpha helps. not judged: alpha=0.2 / PGD-20 87.00 -> 92.00 (+5.00)" \
+  "Their runs took 5.0 h of wall time over 1 start(s) of \`tools/long_preset.sh\` on CPU A" \
+  "After."; do
+  [[ $readme == *"$want"* ]] || fail "README lacks '$want': $readme"
+done
+[[ $readme == *stale* || $readme == *"# Project"*"# Project"* ]] && fail "block not replaced: $readme"
+[[ $readme != *"## The paper's claims"* ]] || fail "copied past the table"
+run --check || fail "--check after writing"
+
+echo '{"claims": [' >"$tmp/results/long/table5.json"
+err=$(run 2>&1); rc=$?
+[[ $rc == 1 && $err == *table5.json* ]] || fail "bad JSON: rc $rc: $err"
+printf '# no markers\n' >"$tmp/README.md"
+run 2>/dev/null; [[ $? == 2 ]] || fail "README without markers"
+run --frob 2>/dev/null; [[ $? == 2 ]] || fail "unknown flag"
+echo PASS
