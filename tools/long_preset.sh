@@ -75,9 +75,10 @@ fi
 start=$(date +%s)
 stamp=$(date -u -d "@$start" +%FT%TZ)
 echo "$stamp start: $lanes lane(s), $(nproc) core(s), ${cpu:-unknown CPU}" >>"$out/runs.log"
-while :; do
+# Ends with this script, however it ends ($$ is this script in the subshell).
+while kill -0 $$ 2>/dev/null; do
   echo "$stamp $start $(date +%s)" >"$alive.tmp" && mv -f "$alive.tmp" "$alive"
-  sleep 60
+  sleep "${LONG_PRESET_HEARTBEAT_S:-60}"
 done &
 heartbeat=$!
 

@@ -60,6 +60,20 @@ echo "2026-01-02T00:00:00Z start: 2 lane(s), 2 core(s), X" >>"$tmp/out3/runs.log
 bash "$script" --lanes=1 --bin="$tmp/bin" --out_dir="$tmp/out3" >/dev/null 2>&1 || fail "exit $?"
 grep -q " killed: wall time unknown" "$tmp/out3/runs.log" || fail "stale heartbeat used: $(cat "$tmp/out3/runs.log")"
 
+# Killed outright (SIGKILL): the heartbeat stops with the script, so that the
+# next start logs this run's time, not a ghost's.
+LONG_PRESET_HEARTBEAT_S=0.2 bash "$script" --lanes=1 --bin="$tmp/slow" --out_dir="$tmp/out4" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [[ -f $tmp/out4/.alive ]] && break; sleep 0.1; done
+[[ -f $tmp/out4/.alive ]] || fail "no heartbeat"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+pkill -f "$tmp/slow/table1_sweep"
+sleep 1
+beat=$(cat "$tmp/out4/.alive")
+sleep 1
+[[ $(cat "$tmp/out4/.alive") == "$beat" ]] || fail "the heartbeat outlived its script"
+
 bash "$script" --lanes=0 2>/dev/null; [[ $? == 2 ]] || fail "--lanes=0"
 bash "$script" --frob 2>/dev/null; [[ $? == 2 ]] || fail "unknown flag"
 bash "$script" --bin="$tmp/nope" 2>/dev/null; [[ $? == 2 ]] || fail "missing binaries"
