@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <cstdlib>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -539,39 +539,38 @@ absl::StatusOr<CellResult> Harness::CellStatus(const std::string& cell, TrainCon
   status_.epochs += epochs;
   const bool running = LockHeld(dir);
   status_.running += running;
-  std::string state;
   int done = 0;
+  bool stale = false;  // metrics.json of another run
   const bool finished = run.Finished(resolved).ok();
   if (finished) {
     done = epochs;
   } else if (absl::StatusOr<TrainSummary> s = run.ReadSummary();
              s.ok() && run.CheckResumable(resolved).ok()) {
     done = static_cast<int>(std::min<size_t>(s->epochs.size(), epochs));
-  } else if (PathExists(run.metrics_path())) {
-    state = "holds another run (its config differs): training starts over";
+  } else {
+    stale = PathExists(run.metrics_path());
   }
   status_.epochs_done += done;
-  if (state.empty()) {
-    state = finished ? "trained" : absl::StrFormat("%d of %d epochs", done, epochs);
-  }
-  if (evals != nullptr) {
-    int have = 0;
-    if (finished) {
-      SPAT_ASSIGN_OR_RETURN(const CellEvalRecords records, ReadEvalRecords(dir));
-      for (const CellEvals::Attack& a : evals->attacks) {
-        SPAT_ASSIGN_OR_RETURN(const attacks::AttackSpec spec, ParseCellAttack(cell, a.name));
-        have += FindEvalRecord(records, *evals, a, spec.transfer) != nullptr;
-      }
+  const int want = evals == nullptr ? 0 : static_cast<int>(evals->attacks.size());
+  int have = 0;
+  if (finished && want > 0) {
+    SPAT_ASSIGN_OR_RETURN(const CellEvalRecords records, ReadEvalRecords(dir));
+    for (const CellEvals::Attack& a : evals->attacks) {
+      SPAT_ASSIGN_OR_RETURN(const attacks::AttackSpec spec, ParseCellAttack(cell, a.name));
+      have += FindEvalRecord(records, *evals, a, spec.transfer) != nullptr;
     }
-    const int want = static_cast<int>(evals->attacks.size());
-    status_.evals += want;
-    status_.evals_done += have;
-    absl::StrAppend(&state, absl::StrFormat("; final attacks %d of %d", have, want));
-    if (finished && have == want) state = "finished";
-  } else if (finished) {
-    state = "finished";
   }
-  status_.finished += state == "finished";
+  status_.evals += want;
+  status_.evals_done += have;
+  const bool complete = finished && have == want;
+  status_.finished += complete;
+  std::string state = complete ? "finished"
+                      : stale  ? "holds another run (its config differs): training starts over"
+                      : finished ? "trained"
+                                 : absl::StrFormat("%d of %d epochs", done, epochs);
+  if (!complete && want > 0) {
+    absl::StrAppend(&state, absl::StrFormat("; final attacks %d of %d", have, want));
+  }
   if (options_.log) {
     *options_.log << absl::StrCat("[", cell, "] ", state, running ? " (running now)" : "", "\n");
   }

@@ -29,7 +29,8 @@ def _group(cell):
     return "Table 1" if cell.startswith("spat_") else "Tables 4-5"
 
 
-def _load(path):
+def load_json(path):
+    """The parsed file; exit 1 naming it if it does not parse."""
     try:
         with open(path) as f:
             return json.load(f)
@@ -46,7 +47,7 @@ def cells_summary(root):
         metrics = os.path.join(cells_dir, cell, "metrics.json")
         if not os.path.isfile(metrics):
             continue
-        m = _load(metrics)
+        m = load_json(metrics)
         c = out[_group(cell)]
         c["runs"] += 1
         c["half"] += "_half" in cell
@@ -54,7 +55,7 @@ def cells_summary(root):
         c["train_s"] += sum(e.get("seconds", 0) for e in m.get("epochs", []))
         evals = os.path.join(cells_dir, cell, "evals.json")
         if os.path.isfile(evals):
-            for e in _load(evals).get("evals", []):
+            for e in load_json(evals).get("evals", []):
                 c["aa_s" if e.get("attack") == "aa" else "attacks_s"] += e.get("seconds", 0)
     return out
 

@@ -13,7 +13,6 @@ results give (run without --check to update it). --root: the repository
 (default: this script's). Exit codes: 0 done, 1 --check found a difference
 or a stored file does not parse, 2 bad usage or no markers in README.md.
 """
-import json
 import os
 import re
 import sys
@@ -77,12 +76,7 @@ def block(root):
                 "until then `results/long/cells/` holds the finished ones."]
     out = []
     for md, js in paths:
-        try:
-            with open(js) as f:
-                result = json.load(f)
-        except (OSError, ValueError) as e:
-            raise SystemExit(f"error: {js}: {e}") from None
-        out += _table_block(md, result) + [""]
+        out += _table_block(md, long_compute.load_json(js)) + [""]
     seconds, starts, ends, unknown, open_run, cpus = long_compute.wall_summary(results)
     wall = (f"Their runs took {seconds / 3600:.1f} h of wall time over {ends} start(s) of "
             f"`tools/long_preset.sh` on {'; '.join(cpus) or 'an unrecorded CPU'} "
