@@ -7,7 +7,8 @@ Writes the block of README.md between the two `long-preset-tables` markers
 from results/long/: for Tables 1, 4 and 5 the table as its .md file has it
 (ours, mean +- sd, the paper's in parentheses, the half-budget mean), every
 claim's verdict with its p and n (and at half the budget), and the wall time
-that runs.log records. Until every table is there, the block says so.
+that runs.log records once every table is there. A table not there yet is
+named as still to come (and the wall time waits for it).
 --check writes nothing: exit 1 if README's block is not what the stored
 results give (run without --check to update it). --root: the repository
 (default: this script's). Exit codes: 0 done, 1 --check found a difference
@@ -25,18 +26,22 @@ END = "<!-- long-preset-tables: end -->"
 TABLES = ("table1", "table4", "table5")
 
 
+def _p(p):
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}"
+
+
 def _claim_line(c):
     outcome = c.get("outcome", "")
     ns = sorted(set(re.findall(r"\(n=(\d+)\)", c.get("evidence", ""))), key=int)
     stats = []
     if "p" in c:
-        stats.append(f"p = {c['p']:.4f}")
+        stats.append(_p(c["p"]))
     if ns:
         stats.append("n = " + "/".join(ns))
     if c.get("half_budget_outcome"):
         half = c["half_budget_outcome"]
         if "half_budget_p" in c:
-            half += f", p = {c['half_budget_p']:.4f}"
+            half += ", " + _p(c["half_budget_p"])
         stats.append(f"at half the budget: {half}")
     line = f"- **{outcome}**" + (f" ({'; '.join(stats)})" if stats else "")
     line += f": {c.get('statement', '')}"
@@ -67,16 +72,26 @@ def _table_block(md_path, result):
     return out
 
 
+TITLES = {"table1": "Table 1", "table4": "Table 4", "table5": "Table 5"}
+
+
 def block(root):
     results = os.path.join(root, "results", "long")
-    paths = [(os.path.join(results, t + ".md"), os.path.join(results, t + ".json"))
+    paths = [(t, os.path.join(results, t + ".md"), os.path.join(results, t + ".json"))
              for t in TABLES]
-    if not all(os.path.isfile(md) and os.path.isfile(js) for md, js in paths):
+    done = [(md, js) for _, md, js in paths if os.path.isfile(md) and os.path.isfile(js)]
+    missing = [TITLES[t] for t, md, js in paths if not (os.path.isfile(md) and os.path.isfile(js))]
+    if not done:
         return ["Tables 1 and 4-5 appear here when every cell in results/long/ has finished;",
                 "until then `results/long/cells/` holds the finished ones."]
     out = []
-    for md, js in paths:
+    for md, js in done:
         out += _table_block(md, long_compute.load_json(js)) + [""]
+    if missing:
+        # The wall time waits for the whole run: runs.log grows until then.
+        out.append(f"{' and '.join(missing)} appear here when their cells have finished; "
+                   "until then `results/long/cells/` holds the finished ones.")
+        return out
     seconds, starts, ends, unknown, open_run, cpus = long_compute.wall_summary(results)
     wall = (f"Their runs took {seconds / 3600:.1f} h of wall time over {ends} start(s) of "
             f"`tools/long_preset.sh` on {'; '.join(cpus) or 'an unrecorded CPU'} "

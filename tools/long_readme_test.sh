@@ -25,7 +25,8 @@ run >/dev/null || fail "exit $? without tables"
 grep -q "appear here when every cell" "$tmp/README.md" || fail "no placeholder: $(cat "$tmp/README.md")"
 run --check || fail "--check right after writing"
 
-for t in table1 table4 table5; do
+mktable() {
+  local t=$1
   cat >"$tmp/results/long/$t.md" <<MD
 # $t title
 
@@ -40,11 +41,26 @@ MD
   cat >"$tmp/results/long/$t.json" <<JSON
 {"title": "$t title", "claims": [
  {"statement": "s helps", "outcome": "holds", "p": 0.0012, "evidence": "s=1 93 (n=3) vs s=3 96 (n=3)",
-  "half_budget_outcome": "holds", "half_budget_p": 0.02},
+  "half_budget_outcome": "holds", "half_budget_p": 0.00002},
  {"statement": "alpha helps", "outcome": "not judged", "evidence": "not judged: alpha=0.2 / PGD-20 87.00 -> 92.00 (+5.00)",
   "half_budget_outcome": "contradicted", "half_budget_p": 0.9}]}
 JSON
+}
+# Table 1 alone: it is shown, the others are named as still to come, and no
+# wall time yet.
+mktable table1
+printf '%s\n' "2026-01-01T00:00:00Z start: 2 lane(s), 2 core(s), CPU A" >"$tmp/results/long/runs.log"
+run >/dev/null || fail "exit $? with table1 alone"
+readme=$(cat "$tmp/README.md")
+for want in "**table1 title** ([table1.md](results/long/table1.md)" \
+  "Table 4 and Table 5 appear here when their cells have finished"; do
+  [[ $readme == *"$want"* ]] || fail "README lacks '$want': $readme"
 done
+[[ $readme != *"wall time"* && $readme != *"every cell in"* ]] || fail "partial block: $readme"
+run --check || fail "--check after writing table1 alone"
+
+mktable table4
+mktable table5
 printf '%s\n' "2026-01-01T00:00:00Z start: 2 lane(s), 2 core(s), CPU A" \
   "2026-01-01T05:00:00Z end (exit 0): 18000 s wall" >"$tmp/results/long/runs.log"
 run --check 2>/dev/null; [[ $? == 1 ]] || fail "--check passed a stale block"
@@ -53,7 +69,7 @@ readme=$(cat "$tmp/README.md")
 for want in "**table4 title** ([table4.md](results/long/table4.md)" \
   "| s=1 | **98.00 ± 0.10** (87.57) · 2 ep: 97.00 | **93.00 ± 0.20** (49.52) · 2 ep: 90.00 |" \
   "Claims (1 holds, 1 not judged):" \
-  "- **holds** (p = 0.0012; n = 3; at half the budget: holds, p = 0.0200): s helps" \
+  "- **holds** (p = 0.0012; n = 3; at half the budget: holds, p < 0.0001): s helps" \
   "- **not judged** (at half the budget: contradicted, p = 0.9000): alpha helps. not judged: alpha=0.2 / PGD-20 87.00 -> 92.00 (+5.00)" \
   "Their runs took 5.0 h of wall time over 1 start(s) of \`tools/long_preset.sh\` on CPU A" \
   "After."; do
