@@ -72,15 +72,15 @@ def _table_block(md_path, result):
     return out
 
 
-TITLES = {"table1": "Table 1", "table4": "Table 4", "table5": "Table 5"}
-
-
 def block(root):
     results = os.path.join(root, "results", "long")
-    paths = [(t, os.path.join(results, t + ".md"), os.path.join(results, t + ".json"))
-             for t in TABLES]
-    done = [(md, js) for _, md, js in paths if os.path.isfile(md) and os.path.isfile(js)]
-    missing = [TITLES[t] for t, md, js in paths if not (os.path.isfile(md) and os.path.isfile(js))]
+    done, missing = [], []
+    for t in TABLES:
+        md, js = os.path.join(results, t + ".md"), os.path.join(results, t + ".json")
+        if os.path.isfile(md) and os.path.isfile(js):
+            done.append((md, js))
+        else:
+            missing.append("Table " + t[len("table"):])
     if not done:
         return ["Tables 1 and 4-5 appear here when every cell in results/long/ has finished;",
                 "until then `results/long/cells/` holds the finished ones."]
