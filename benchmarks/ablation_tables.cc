@@ -97,7 +97,7 @@ absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
                                          {"PGD-20", "pgd20"}}) {
       const std::vector<double> v = Values(runs, true, attack);
       half.Add(variants[i].row, column, v, Seconds(runs), &runs);
-      table.AddHalfBudget(variants[i].row, column, v);
+      table.AddHalfBudget(variants[i].row, column, v, CollapsedRuns(runs));
     }
   }
   const int epochs = base.optimizer().epochs(), half_epochs = half_base.optimizer().epochs();

@@ -53,7 +53,9 @@ Claim Missing(std::string statement, std::string source, std::string test,
 }
 
 // A claim on cells whose training did not converge is not judged: its
-// outcome would be about the optimizer's progress, not the method.
+// outcome would be about the optimizer's progress, not the method. Nor is one
+// on a cell left with fewer than kMinHealthyRuns runs once its collapsed runs
+// are taken out.
 std::optional<Claim> NotJudged(const std::string& statement, const std::string& source,
                                const std::string& test,
                                const std::vector<const ResultCell*>& cells) {
@@ -69,15 +71,29 @@ std::optional<Claim> NotJudged(const std::string& statement, const std::string& 
                               c->row(), c->column(), c->last_epoch_change_clean(),
                               c->last_epoch_change_pgd()));
   }
-  if (open.empty()) return std::nullopt;
+  std::vector<std::string> thin;  // too few healthy runs once the collapsed are left out
+  for (const ResultCell* c : cells) {
+    if (c->collapsed_runs() == 0 || c->runs_size() >= kMinHealthyRuns) continue;
+    thin.push_back(absl::StrFormat("'%s' / %s (%d healthy, %d collapsed)", c->row(), c->column(),
+                                   c->runs_size(), c->collapsed_runs()));
+  }
+  if (open.empty() && thin.empty()) return std::nullopt;
   Claim c;
   c.statement = statement;
   c.source = source;
   c.test = test;
   c.outcome = Outcome::kNotJudged;
-  c.evidence = absl::StrCat("not judged: cell", open.size() > 1 ? "s " : " ",
-                            absl::StrJoin(open, ", "), open.size() > 1 ? " have" : " has",
-                            " not converged");
+  std::vector<std::string> why;
+  if (!open.empty()) {
+    why.push_back(absl::StrCat("cell", open.size() > 1 ? "s " : " ", absl::StrJoin(open, ", "),
+                               open.size() > 1 ? " have" : " has", " not converged"));
+  }
+  if (!thin.empty()) {
+    why.push_back(absl::StrCat("fewer than ", kMinHealthyRuns, " healthy runs in ",
+                               absl::StrJoin(thin, ", "),
+                               " after the collapsed runs and their replacements"));
+  }
+  c.evidence = absl::StrCat("not judged: ", absl::StrJoin(why, "; "));
   return c;
 }
 

@@ -27,6 +27,10 @@
 
 namespace spat::benchmarks {
 
+// A claim over a cell that has fewer healthy runs than this, because some of
+// its runs collapsed (ResultCell.collapsed_runs), is not judged.
+inline constexpr int kMinHealthyRuns = 3;
+
 // A table cell a claim compares: `table` empty for the claim's own table,
 // else another table's id (Table 5's claims read Table 4's FGSM).
 struct ClaimCell {

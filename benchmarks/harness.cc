@@ -20,24 +20,13 @@
 #include "base/proto_json.h"
 #include "base/status_macros.h"
 #include "attacks/evaluator.h"
-#include "benchmarks/stats.h"
+#include "benchmarks/table_render.h"
 #include "data/dataset.h"
 #include "models/load_model.h"
 #include "spat/run_state.h"
 #include "spat/trainer.h"
 
 namespace spat::benchmarks {
-namespace {
-
-std::string Fmt(double v) { return absl::StrFormat("%.2f", v); }
-
-// The long preset is sized for every model to reach 98% clean accuracy: a
-// Clean cell below it is marked.
-bool UnderCleanFloor(const TableResult& t, const ResultCell& c) {
-  return t.preset() == "long" && c.column() == "Clean" && c.runs_size() > 0 && c.ours() < 98.0;
-}
-
-}  // namespace
 
 absl::StatusOr<Preset> ParsePreset(const std::string& name) {
   if (name == "smoke") return Preset::kSmoke;
@@ -62,46 +51,9 @@ std::string DefaultOutDir(Preset p) {
   return p == Preset::kLong ? "results/long" : absl::StrCat("spat_results/", PresetName(p));
 }
 
-std::vector<double> Clean(const std::vector<CellResult>& runs) {
-  std::vector<double> v;
-  for (const CellResult& r : runs) v.push_back(r.clean);
-  return v;
-}
-
-std::vector<double> Pgd(const std::vector<CellResult>& runs) {
-  std::vector<double> v;
-  for (const CellResult& r : runs) v.push_back(r.pgd);
-  return v;
-}
-
-std::vector<double> Evals(const std::vector<CellResult>& runs, const std::string& attack) {
-  std::vector<double> v;
-  for (const CellResult& r : runs) {
-    auto it = r.evals.find(attack);
-    v.push_back(it == r.evals.end() ? 0 : it->second);
-  }
-  return v;
-}
-
 bool LearningRateDecays(const TrainConfig& resolved) {
   const OptimizerConfig& o = resolved.optimizer();
   return LearningRate(o, o.epochs() - 1) < o.lr();
-}
-
-double Seconds(const std::vector<CellResult>& runs) {
-  double s = 0;
-  for (const CellResult& r : runs) s += r.seconds;
-  return s;
-}
-
-std::string PresetName(Preset p) {
-  switch (p) {
-    case Preset::kSmoke: return "smoke";
-    case Preset::kCpu: return "cpu";
-    case Preset::kPaper: return "paper";
-    case Preset::kLong: return "long";
-  }
-  return "cpu";
 }
 
 std::string DefaultPaperTablesPath() {
@@ -122,240 +74,8 @@ std::string SourceTreePath(const std::string& rel) {
   return rel;
 }
 
-Table::Table(const PaperTable& paper, Preset preset, std::string protocol) {
-  result_.set_id(paper.id());
-  result_.set_title(paper.title());
-  result_.set_preset(PresetName(preset));
-  result_.set_protocol(std::move(protocol));
-  result_.set_paper_protocol(paper.protocol());
-  for (const auto& r : paper.rows()) result_.add_rows(r);
-  for (const auto& c : paper.columns()) result_.add_columns(c);
-  for (const Cell& c : paper.cells()) paper_[{c.row(), c.column()}] = c.value();
-}
-
-namespace {
-
-// The runs' curves, and whether their last epoch still moved the means
-// (under a constant learning rate: a decaying one flattens the last epochs
-// whatever the training's progress).
-void SetConvergence(const std::vector<CellResult>& trained, ResultCell* c) {
-  double d_clean = 0, d_pgd = 0;
-  bool comparable = !trained.empty();
-  bool decays = false;
-  for (const CellResult& r : trained) {
-    decays = decays || r.lr_decays;
-    RunCurve* curve = c->add_curves();
-    for (double v : r.clean_curve) curve->add_clean(v);
-    for (double v : r.pgd_curve) curve->add_pgd(v);
-    for (int e : r.curve_epochs) curve->add_epoch(e);
-    const size_t n = std::min(r.clean_curve.size(), r.pgd_curve.size());
-    // Runs that record their evaluated epochs (eval_every) compare only an
-    // epoch with the one before it.
-    const bool gap = n >= 2 && r.curve_epochs.size() == n &&
-                     r.curve_epochs[n - 1] != r.curve_epochs[n - 2] + 1;
-    if (n < 2 || gap) {
-      comparable = false;
-      continue;
-    }
-    d_clean += (r.clean_curve[n - 1] - r.clean_curve[n - 2]) / trained.size();
-    d_pgd += (r.pgd_curve[n - 1] - r.pgd_curve[n - 2]) / trained.size();
-  }
-  c->set_last_epoch_change_clean(d_clean);
-  c->set_last_epoch_change_pgd(d_pgd);
-  if (decays) c->set_lr_decays(true);
-  c->set_converged(comparable && !decays && std::abs(d_clean) <= kConvergedWithin &&
-                   std::abs(d_pgd) <= kConvergedWithin);
-}
-
-}  // namespace
-
-void Table::Add(const std::string& row, const std::string& column,
-                const std::vector<double>& runs, double seconds,
-                const std::vector<CellResult>* trained) {
-  ResultCell* c = result_.add_cells();
-  if (trained != nullptr) {
-    SetConvergence(*trained, c);
-    if (result_.preset() == "long") {
-      // Judged by the half-budget check instead (JudgeAtBothBudgets): the
-      // last epoch's change says little under a decaying schedule.
-      c->clear_converged();
-      c->clear_last_epoch_change_clean();
-      c->clear_last_epoch_change_pgd();
-      c->clear_lr_decays();
-    }
-  }
-  c->set_row(row);
-  c->set_column(column);
-  const Summary s = Summarize(runs);
-  c->set_ours(s.mean);
-  c->set_sd(s.sd);
-  for (double v : runs) c->add_runs(v);
-  result_.set_seeds(std::max(result_.seeds(), s.n));
-  if (seconds > 0) c->set_seconds(seconds);
-  if (auto it = paper_.find({row, column}); it != paper_.end()) c->set_paper(it->second);
-  bool known_row = false, known_col = false;
-  for (const auto& r : result_.rows()) known_row |= r == row;
-  for (const auto& k : result_.columns()) known_col |= k == column;
-  if (!known_row) result_.add_rows(row);
-  if (!known_col) result_.add_columns(column);
-}
-
-void Table::AddHalfBudget(const std::string& row, const std::string& column,
-                          const std::vector<double>& runs) {
-  for (ResultCell& c : *result_.mutable_cells()) {
-    if (c.row() == row && c.column() == column) {
-      c.clear_half_budget_runs();
-      for (double v : runs) c.add_half_budget_runs(v);
-    }
-  }
-}
-
-void Table::SetBudgets(int epochs, int half_epochs) {
-  result_.set_epochs(epochs);
-  result_.set_half_epochs(half_epochs);
-}
-
-std::string Table::Markdown() const {
-  std::map<std::pair<std::string, std::string>, const ResultCell*> cells;
-  for (const ResultCell& c : result_.cells()) cells[{c.row(), c.column()}] = &c;
-  bool paper_numbers = false;  // false: a table the paper does not have
-  for (const ResultCell& c : result_.cells()) paper_numbers |= c.has_paper();
-  std::string md = absl::StrCat("# ", result_.title(), "\n\n");
-  absl::StrAppend(&md, "Each cell: **ours: mean ± sd over n = ", result_.seeds(), " run",
-                  result_.seeds() == 1 ? "" : "s", " (seeds ", result_.seeds() == 1 ? "base" :
-                  "base, base + 1, ...", ")** ",
-                  paper_numbers ? "(paper: mean of 4 runs)" : "(—: the paper has no such number)",
-                  ". Preset `", result_.preset(), "`.\n\n");
-  std::vector<std::string> header = {""};
-  for (const auto& c : result_.columns()) header.push_back(c);
-  std::vector<std::string> sep(header.size(), "---");
-  absl::StrAppend(&md, "| ", absl::StrJoin(header, " | "), " |\n");
-  absl::StrAppend(&md, "| ", absl::StrJoin(sep, " | "), " |\n");
-  for (const auto& r : result_.rows()) {
-    std::vector<std::string> line = {r};
-    bool any = false;
-    for (const auto& c : result_.columns()) {
-      auto it = cells.find({r, c});
-      if (it == cells.end()) {
-        line.push_back("—");
-        continue;
-      }
-      any = true;
-      const ResultCell* cell = it->second;
-      std::string ours = Fmt(cell->ours());
-      if (cell->runs_size() > 1) absl::StrAppend(&ours, " ± ", Fmt(cell->sd()));
-      if (cell->runs_size() != result_.seeds()) absl::StrAppend(&ours, " (n=", cell->runs_size(), ")");
-      std::string half;
-      if (cell->half_budget_runs_size() > 0) {
-        const Summary h = Summarize({cell->half_budget_runs().begin(),
-                                     cell->half_budget_runs().end()});
-        half = absl::StrCat(" · ", result_.half_epochs(), " ep: ", Fmt(h.mean));
-      }
-      line.push_back(absl::StrCat("**", ours, "**",
-                                  cell->has_paper() ? absl::StrCat(" (", Fmt(cell->paper()), ")")
-                                                    : std::string(" (—)"),
-                                  half,
-                                  cell->has_converged() && !cell->converged()
-                                      ? " *not converged*"
-                                      : "",
-                                  UnderCleanFloor(result_, *cell) ? " *under 98% clean*" : ""));
-    }
-    if (any) absl::StrAppend(&md, "| ", absl::StrJoin(line, " | "), " |\n");
-  }
-  if (result_.half_epochs() > 0) {
-    absl::StrAppend(&md, absl::StrFormat(
-        "\n\"%d ep\": the same cell trained for half the budget (%d epochs, its own schedule), "
-        "mean over its runs. A claim is judged only where its verdict is the same at %d and at "
-        "%d epochs; where it changes, more training could change it again, and the claim is "
-        "*not judged*.\n",
-        result_.half_epochs(), result_.half_epochs(), result_.half_epochs(), result_.epochs()));
-  }
-  absl::StrAppend(&md, "\n**Our protocol** (`", result_.preset(), "`): ", result_.protocol(),
-                  "\n\n**Paper's protocol**: ", result_.paper_protocol(), "\n");
-  if (result_.preset() != "paper" && paper_numbers) {
-    absl::StrAppend(&md,
-                    "\nOur numbers come from a reduced protocol, so they are not expected to "
-                    "match the paper's; compare orderings and trends, not values.\n");
-  }
-  int under = 0;
-  for (const ResultCell& c : result_.cells()) under += UnderCleanFloor(result_, c);
-  if (under > 0) {
-    absl::StrAppend(&md, absl::StrFormat(
-        "\n**Under 98%% clean**: %d row(s) marked *under 98%% clean* did not reach the clean "
-        "accuracy the long preset is sized for: less trained than the others, or trading clean "
-        "accuracy for robustness (the paper finds clean accuracy falls as s grows). Claims on "
-        "them are judged as on any other cell, by the verdict check.\n",
-        under));
-  }
-  int moved = 0, decays = 0;
-  for (const ResultCell& c : result_.cells()) {
-    if (!c.has_converged() || c.converged()) continue;
-    ++(c.lr_decays() ? decays : moved);
-  }
-  if (decays > 0) {
-    absl::StrAppend(&md, absl::StrFormat(
-        "\n**Not converged**: %d cell(s) marked *not converged* come from training whose "
-        "learning rate decays within the run, which flattens its last epochs whether or not "
-        "training has plateaued: their last epoch cannot show convergence, and the claims on "
-        "them are not judged. The long preset (results/long/) judges each claim at the full "
-        "and at half the budget instead.\n",
-        decays));
-  }
-  if (moved > 0) {
-    absl::StrAppend(&md, absl::StrFormat(
-        "\n**Not converged**: %d cell(s) marked *not converged* come from training whose last "
-        "epoch still moved the mean clean or PGD-20 accuracy by more than %.0f point (or that "
-        "ran one epoch); they describe the optimizer's progress, not the method, and the "
-        "claims on them are not judged.\n",
-        moved, kConvergedWithin));
-  }
-  for (const auto& n : result_.notes()) absl::StrAppend(&md, "\n- ", n);
-  if (result_.notes_size() > 0) absl::StrAppend(&md, "\n");
-  if (result_.claims_size() > 0) {
-    int counts[4] = {0, 0, 0, 0};
-    for (const ClaimResult& c : result_.claims()) {
-      ++counts[c.outcome() == "holds"          ? 0
-               : c.outcome() == "contradicted" ? 1
-               : c.outcome() == "not judged"   ? 3
-                                               : 2];
-    }
-    absl::StrAppend(&md, absl::StrFormat(
-        "\n## %s, tested on our runs\n\n%d hold, %d contradicted, %d "
-        "inconclusive, %d not judged (tests at alpha 0.05 over each cell's runs, one-sided unless "
-        "a claim says otherwise; "
-        "contradicted = significant in the other direction; not judged = %s).\n\n",
-        paper_numbers ? "The paper's claims" : "Claims", counts[0], counts[1], counts[2],
-        counts[3],
-        result_.half_epochs() > 0
-            ? absl::StrFormat("the verdict at %d epochs differs from the one at %d",
-                              result_.half_epochs(), result_.epochs())
-            : std::string("a cell compared did not converge")));
-    for (const ClaimResult& c : result_.claims()) {
-      absl::StrAppend(&md, "- **", c.outcome(), "**",
-                      (c.outcome() == "inconclusive" && c.p() >= 1) || c.outcome() == "not judged"
-                          ? std::string()
-                          : absl::StrFormat(" (p = %.4f)", c.p()),
-                      ": ", c.statement(), ". ", c.evidence(), ".",
-                      c.has_half_budget_outcome() && c.outcome() != "not judged"
-                          ? absl::StrCat(" Same verdict at ", result_.half_epochs(), " epochs",
-                                         c.half_budget_outcome() == "inconclusive" &&
-                                                 c.half_budget_p() >= 1
-                                             ? std::string()
-                                             : absl::StrFormat(" (p = %.4f)", c.half_budget_p()),
-                                         ".")
-                          : std::string(),
-                      " *", c.test(), "; ", c.source(), "*\n");
-    }
-  }
-  return md;
-}
-
 Harness::Harness(HarnessOptions options) : options_(std::move(options)) {
   if (options_.paper_tables.empty()) options_.paper_tables = DefaultPaperTablesPath();
-}
-
-void Table::AddClaims(const std::vector<Claim>& claims) {
-  for (const Claim& c : claims) *result_.add_claims() = ToResult(c);
 }
 
 absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
@@ -372,6 +92,11 @@ absl::StatusOr<PaperTable> Harness::Paper(const std::string& id) const {
 }
 
 namespace {
+
+void SetCollapse(const TrainSummary& s, CellResult* r) {
+  r->collapsed_epoch = s.collapsed_epoch;
+  r->collapse_reason = s.collapse_reason;
+}
 
 void SetCurves(const TrainSummary& s, CellResult* r) {
   for (const EpochRecord& e : s.epochs) {
@@ -400,15 +125,35 @@ absl::Status ParseShard(const std::string& text, int* shard, int* num_shards) {
 absl::StatusOr<std::vector<CellResult>> Harness::TrainCells(
     const std::string& cell, const TrainConfig& config,
     const std::function<CellEvals(int)>& evals_for) const {
+  const int seeds = std::max(1, options_.seeds);
+  auto name_of = [&](uint64_t seed) {
+    return seed == config.seed() ? cell : absl::StrCat(cell, "_seed", seed);
+  };
   std::vector<CellResult> runs;
-  for (int k = 0; k < std::max(1, options_.seeds); ++k) {
+  int healthy = 0, replacements = 0;
+  for (int k = 0; k < seeds; ++k) {
     TrainConfig c = config;
     c.set_seed(config.seed() + k);
+    // The final attacks of the healthy run this one would be (AutoAttack on
+    // the first, for instance).
     CellEvals evals;
-    if (evals_for) evals = evals_for(k);
-    SPAT_ASSIGN_OR_RETURN(CellResult r,
-                          TrainCell(k == 0 ? cell : absl::StrCat(cell, "_seed", c.seed()), c,
-                                    evals_for ? &evals : nullptr));
+    if (evals_for) evals = evals_for(healthy);
+    const CellEvals* e = evals_for ? &evals : nullptr;
+    SPAT_ASSIGN_OR_RETURN(CellResult r, TrainCell(name_of(c.seed()), c, e));
+    // A collapsed run is replaced by the next seed after the cell's own, up
+    // to kMaxReplacements per cell; its owner (or --status) visits the
+    // replacement at once, outside the shards' round-robin.
+    while (r.collapsed() && replacements < kMaxReplacements) {
+      runs.push_back(std::move(r));
+      c.set_seed(config.seed() + seeds + replacements++);
+      if (options_.log) {
+        *options_.log << "[" << name_of(c.seed()) << "] replaces a collapsed run of " << cell
+                      << "\n";
+      }
+      SPAT_ASSIGN_OR_RETURN(r, options_.status ? CellStatus(name_of(c.seed()), c, e)
+                                               : TrainOwnedCell(name_of(c.seed()), c, e, -1));
+    }
+    healthy += !r.collapsed();
     runs.push_back(std::move(r));
   }
   return runs;
@@ -541,8 +286,11 @@ absl::StatusOr<CellResult> Harness::CellStatus(const std::string& cell, TrainCon
   status_.running += running;
   int done = 0;
   bool stale = false;  // metrics.json of another run
-  const bool finished = run.Finished(resolved).ok();
+  absl::StatusOr<TrainSummary> summary = run.Finished(resolved);
+  const bool finished = summary.ok();
   if (finished) {
+    SPAT_RETURN_IF_ERROR(MarkCollapseOnCurve(resolved, &*summary).status());
+    SetCollapse(*summary, &r);
     done = epochs;
   } else if (absl::StatusOr<TrainSummary> s = run.ReadSummary();
              s.ok() && run.CheckResumable(resolved).ok()) {
@@ -551,7 +299,7 @@ absl::StatusOr<CellResult> Harness::CellStatus(const std::string& cell, TrainCon
     stale = PathExists(run.metrics_path());
   }
   status_.epochs_done += done;
-  const int want = evals == nullptr ? 0 : static_cast<int>(evals->attacks.size());
+  const int want = evals == nullptr || r.collapsed() ? 0 : static_cast<int>(evals->attacks.size());
   int have = 0;
   if (finished && want > 0) {
     SPAT_ASSIGN_OR_RETURN(const CellEvalRecords records, ReadEvalRecords(dir));
@@ -564,7 +312,8 @@ absl::StatusOr<CellResult> Harness::CellStatus(const std::string& cell, TrainCon
   status_.evals_done += have;
   const bool complete = finished && have == want;
   status_.finished += complete;
-  std::string state = complete ? "finished"
+  std::string state = r.collapsed() ? absl::StrCat("collapsed: ", r.collapse_reason)
+                      : complete ? "finished"
                       : stale  ? "holds another run (its config differs): training starts over"
                       : finished ? "trained"
                                  : absl::StrFormat("%d of %d epochs", done, epochs);
@@ -602,6 +351,8 @@ absl::StatusOr<CellResult> Harness::TrainOwnedCell(const std::string& cell, Trai
   r.checkpoint = run.checkpoint_path();
   r.lr_decays = LearningRateDecays(resolved);
   if (absl::StatusOr<TrainSummary> done = run.Finished(resolved); done.ok()) {
+    SPAT_RETURN_IF_ERROR(MarkCollapseOnCurve(resolved, &*done).status());
+    SetCollapse(*done, &r);
     r.clean = done->clean_accuracy;
     r.pgd = done->pgd_accuracy;
     r.seconds = done->seconds();
@@ -623,10 +374,19 @@ absl::StatusOr<CellResult> Harness::TrainOwnedCell(const std::string& cell, Trai
       *options_.log << absl::StrCat("[", cell, "] ", resume ? "resuming\n" : "training\n");
     }
     SPAT_ASSIGN_OR_RETURN(TrainSummary s, Train(resolved, options_.log, resume));
+    SPAT_RETURN_IF_ERROR(MarkCollapseOnCurve(resolved, &s).status());
+    SetCollapse(s, &r);
     r.clean = s.clean_accuracy;
     r.pgd = s.pgd_accuracy;
     r.seconds = s.seconds();
     SetCurves(s, &r);
+  }
+  if (r.collapsed()) {
+    // Left out of every mean: no final attacks.
+    if (options_.log) {
+      *options_.log << "[" << cell << "] collapsed: " << r.collapse_reason << "\n";
+    }
+    return r;
   }
   if (evals != nullptr) SPAT_RETURN_IF_ERROR(EvaluateCell(cell, dir, resolved, *evals, &r));
   return r;
@@ -724,40 +484,12 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
 }
 
 absl::Status Harness::Write(const Table& table) const {
-  SPAT_RETURN_IF_ERROR(MakeDirs(options_.out_dir));
-  const std::string base = absl::StrCat(options_.out_dir, "/", table.result().id());
-  const std::string md = table.Markdown();
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(base + ".md", md));
-  SPAT_RETURN_IF_ERROR(
-      WriteFileAtomically(base + ".json", ToJson(table.result(), /*with_defaults=*/false)));
-  if (options_.log) *options_.log << "wrote " << base << ".md and .json\n";
-  return absl::OkStatus();
+  return WriteTable(options_.out_dir, table.result(), options_.log);
 }
 
 absl::Status Harness::Plot(const std::string& name, const std::string& script,
                            const std::map<std::string, std::string>& data_files) const {
-  SPAT_RETURN_IF_ERROR(MakeDirs(options_.out_dir));
-  const std::string png = absl::StrCat(options_.out_dir, "/", name, ".png");
-  const std::string gp = absl::StrCat(options_.out_dir, "/", name, ".gp");
-  std::string full = absl::StrCat("png = '", png, "'\n");
-  for (const auto& [file, content] : data_files) {
-    const std::string path = absl::StrCat(options_.out_dir, "/", file);
-    SPAT_RETURN_IF_ERROR(WriteFileAtomically(path, content));
-    absl::StrAppend(&full, file.substr(0, file.find('.')), " = '", path, "'\n");
-  }
-  absl::StrAppend(&full, script);
-  SPAT_RETURN_IF_ERROR(WriteFileAtomically(gp, full));
-  if (!PathExists("/usr/bin/gnuplot")) {
-    if (options_.log) *options_.log << "warning: gnuplot not installed; skipped " << png << "\n";
-    return absl::OkStatus();
-  }
-  const std::string cmd = absl::StrCat("/usr/bin/gnuplot '", gp, "' 2>&1");
-  const int rc = std::system(cmd.c_str());
-  if (rc != 0 || !PathExists(png)) {
-    return absl::InternalError(absl::StrCat("gnuplot failed on ", gp, " (exit ", rc, ")"));
-  }
-  if (options_.log) *options_.log << "wrote " << png << "\n";
-  return absl::OkStatus();
+  return WritePlot(options_.out_dir, name, script, data_files, options_.log);
 }
 
 }  // namespace spat::benchmarks

@@ -1,5 +1,7 @@
-// Shared machinery of the table binaries: presets, resumable training cells,
-// the paper's numbers, and the Markdown / JSON / PNG writers.
+// Shared machinery of the table binaries: presets, resumable training cells
+// and their final attacks, the paper's numbers. The harness runs cells and
+// hands their results to a Table (benchmarks/table.h), which
+// benchmarks/table_render.h turns into Markdown, JSON and figures.
 //
 //   Harness h(options);                       // --preset, --seeds, --out_dir, --shard ...
 //   SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells("s=5", config));
@@ -26,8 +28,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "benchmarks/claims.h"
 #include "benchmarks/results.pb.h"
+#include "benchmarks/table.h"
 #include "spat/config.pb.h"
 
 namespace at {
@@ -38,8 +40,6 @@ struct Dataset;
 }  // namespace spat::data
 
 namespace spat::benchmarks {
-
-enum class Preset { kSmoke, kCpu, kPaper, kLong };
 
 // Runs per table cell when --seeds is not given: smoke 1, cpu 3, paper 4 (the
 // paper's), long 3. The cpu preset's cell size is chosen so that the main job
@@ -52,26 +52,6 @@ int DefaultSeeds(Preset p);
 std::string DefaultOutDir(Preset p);
 
 absl::StatusOr<Preset> ParsePreset(const std::string& name);
-std::string PresetName(Preset p);
-
-struct CellResult {
-  double clean = 0;
-  double pgd = 0;
-  double seconds = 0;
-  bool reused = false;
-  // --shard: another shard trains this cell; nothing else is set.
-  bool skipped = false;
-  std::string checkpoint;  // path of the trained model
-  // Its learning curve: clean and PGD-20 test accuracy (percent) after each
-  // evaluated epoch (curve_epochs, 1-based).
-  std::vector<int> curve_epochs;
-  std::vector<double> clean_curve;
-  std::vector<double> pgd_curve;
-  // Whether the learning rate decays within the run (LearningRateDecays).
-  bool lr_decays = false;
-  // The cell's final attacks (CellEvals), by attack name: accuracy in percent.
-  std::map<std::string, double> evals;
-};
 
 // Attacks that judge a cell's trained model once, right after its training,
 // each on the first `images` test images at radius `epsilon`. Their results
@@ -91,55 +71,13 @@ struct CellEvals {
   TrainConfig source;
 };
 
-// A cell's training has converged when its last epoch moved neither the mean
-// clean nor the mean PGD-20 accuracy over its runs by more than this many
-// points. A single epoch, or a last evaluation whose epoch before was not
-// evaluated, has nothing to compare with: not converged.
-inline constexpr double kConvergedWithin = 1.0;
-
-// A table under construction: our numbers, with the paper's looked up by
-// (row, column) from benchmarks/data/paper_tables.textproto.
-class Table {
- public:
-  Table(const PaperTable& paper, Preset preset, std::string protocol);
-
-  // One value per run (seed); the cell shows their mean ± sd. `trained`: the
-  // runs behind the values; their curves are kept and decide whether the
-  // cell is converged (a cell that is not is marked in the Markdown, and the
-  // claims on it are not judged).
-  void Add(const std::string& row, const std::string& column, const std::vector<double>& runs,
-           double seconds = 0, const std::vector<CellResult>* trained = nullptr);
-  void Note(const std::string& note) { result_.add_notes(note); }
-  // The long preset's verdict check: the cell (row, column), already added,
-  // also trained at half the budget, one value per seed.
-  void AddHalfBudget(const std::string& row, const std::string& column,
-                     const std::vector<double>& runs);
-  void SetBudgets(int epochs, int half_epochs);
-  // Records the claims; the Markdown lists them with their outcomes. A
-  // contradicted claim is reported, not an error.
-  void AddClaims(const std::vector<Claim>& claims);
-  const TableResult& result() const { return result_; }
-
-  // The Markdown rendering: ours beside the paper's, then both protocols.
-  std::string Markdown() const;
-
- private:
-  std::map<std::pair<std::string, std::string>, double> paper_;
-  TableResult result_;
-};
-
 // Whether the learning rate of `resolved` (a resolved config) decays within
 // the run: its last epoch's rate is below the peak. Its last epochs then move
 // little whether or not training has plateaued.
 bool LearningRateDecays(const TrainConfig& resolved);
 
-// The runs' clean / PGD-20 accuracies and summed seconds, in seed order.
-std::vector<double> Clean(const std::vector<CellResult>& runs);
-std::vector<double> Pgd(const std::vector<CellResult>& runs);
-// The runs' results of one of their final attacks (CellResult::evals); 0 for a
-// run without it (a cell another shard trains, under --shard).
-std::vector<double> Evals(const std::vector<CellResult>& runs, const std::string& attack);
-double Seconds(const std::vector<CellResult>& runs);
+// How many collapsed runs of one table cell are replaced by further seeds.
+inline constexpr int kMaxReplacements = 2;
 
 struct HarnessOptions {
   Preset preset = Preset::kCpu;
@@ -200,13 +138,18 @@ class Harness {
 
   // The --seeds runs of a table cell: TrainCell for seeds config.seed() + k,
   // k < seeds, in cells `cell` (k = 0) and `cell`_seed<seed>. Each run is a
-  // cell of its own for --shard and resume.
-  // `evals_for(seed_index)` (may be null): the final attacks of run k.
+  // cell of its own for --shard and resume. A run that collapsed
+  // (CellResult::collapsed; spat/trainer.h) stays in the list, without final
+  // attacks, and is followed by its replacement: the next seed after the
+  // cell's own (config.seed() + seeds, + seeds + 1, ...), at most
+  // kMaxReplacements per cell, trained by whichever process found the
+  // collapse.
+  // `evals_for(i)` (may be null): the final attacks of the i-th healthy run.
   absl::StatusOr<std::vector<CellResult>> TrainCells(
       const std::string& cell, const TrainConfig& config,
       const std::function<CellEvals(int)>& evals_for = nullptr) const;
 
-  // Writes DIR/<id>.md, DIR/<id>.json and prints the Markdown to the log.
+  // Writes DIR/<id>.md and DIR/<id>.json (WriteTable) and says so on the log.
   absl::Status Write(const Table& table) const;
 
   // Renders `gnuplot_script` (which must write to the PNG path it is given as

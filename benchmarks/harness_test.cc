@@ -1,4 +1,5 @@
 #include "benchmarks/harness.h"
+#include "benchmarks/table_render.h"
 
 #include <google/protobuf/text_format.h>
 
@@ -55,57 +56,6 @@ TEST(Harness, PaperTablesAreTranscribedCompletely) {
   EXPECT_FALSE(h.Paper("table9").ok());
 }
 
-TEST(Harness, MarkdownShowsOursBesideThePapersAndBothProtocols) {
-  PaperTable paper;
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    id: "t" title: "T" protocol: "their protocol"
-    rows: "a" columns: "Clean"
-    cells { row: "a" column: "Clean" value: 84.26 }
-  )pb", &paper);
-  Table t(paper, Preset::kSmoke, "our protocol");
-  t.Add("a", "Clean", {91.5});
-  t.Add("b", "Clean", {12.0});  // a row the paper does not have
-  const std::string md = t.Markdown();
-  EXPECT_NE(md.find("| a | **91.50** (84.26) |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| b | **12.00** (—) |"), std::string::npos) << md;
-  EXPECT_NE(md.find("over n = 1 run "), std::string::npos) << md;
-  EXPECT_NE(md.find("our protocol"), std::string::npos);
-  EXPECT_NE(md.find("their protocol"), std::string::npos);
-  EXPECT_NE(md.find("reduced protocol"), std::string::npos);
-}
-
-TEST(Harness, CellsShowMeanAndSdOverTheRunsAndTheClaimsTheirOutcome) {
-  PaperTable paper;
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    id: "t" title: "T" rows: "a" rows: "b" columns: "PGD-20"
-    cells { row: "a" column: "PGD-20" value: 59.56 }
-  )pb", &paper);
-  Table t(paper, Preset::kCpu, "our protocol");
-  t.Add("a", "PGD-20", {46.0, 51.1, 49.1});
-  t.Add("b", "PGD-20", {30.0, 31.0});  // one run short: its n is shown
-  Claim c;
-  c.statement = "a beats b";
-  c.source = "Section X";
-  c.test = "Welch";
-  c.outcome = Outcome::kHolds;
-  c.p = 0.0123;
-  c.evidence = "numbers";
-  t.AddClaims({c});
-  const std::string md = t.Markdown();
-  EXPECT_NE(md.find("| a | **48.73 ± 2.57** (59.56) |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| b | **30.50 ± 0.71 (n=2)** (—) |"), std::string::npos) << md;
-  EXPECT_NE(md.find("over n = 3 runs"), std::string::npos) << md;
-  EXPECT_NE(md.find("1 hold, 0 contradicted, 0 inconclusive"), std::string::npos) << md;
-  EXPECT_NE(md.find("- **holds** (p = 0.0123): a beats b. numbers. *Welch; Section X*"),
-            std::string::npos)
-      << md;
-  // The JSON keeps every run.
-  EXPECT_EQ(t.result().cells(0).runs_size(), 3);
-  EXPECT_DOUBLE_EQ(t.result().cells(0).runs(1), 51.1);
-  EXPECT_EQ(t.result().seeds(), 3);
-  EXPECT_EQ(t.result().claims(0).outcome(), "holds");
-}
-
 // A cell whose training still moved in its last epoch is marked, keeps its
 // runs' curves, and the claims on it are not judged.
 TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
@@ -133,7 +83,7 @@ TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
   const std::vector<Claim> claims = WhiteBoxClaims(t.result(), /*cifar=*/false);
   ASSERT_FALSE(claims.empty());
   t.AddClaims(claims);
-  const std::string md = t.Markdown();
+  const std::string md = RenderMarkdown(t.result());
   EXPECT_NE(md.find("*not converged*"), std::string::npos) << md;
   EXPECT_NE(md.find("**Not converged**: 1 cell(s)"), std::string::npos) << md;
   EXPECT_NE(md.find("- **not judged**"), std::string::npos) << md;
@@ -151,7 +101,7 @@ TEST(Harness, CellsThatDidNotConvergeAreMarkedAndTheirClaimsNotJudged) {
   EXPECT_TRUE(u.result().cells(0).lr_decays());
   EXPECT_TRUE(u.result().cells(1).converged());
   u.AddClaims(WhiteBoxClaims(u.result(), /*cifar=*/false));
-  const std::string umd = u.Markdown();
+  const std::string umd = RenderMarkdown(u.result());
   EXPECT_NE(umd.find("**Not converged**: 1 cell(s) marked *not converged* come from training "
                      "whose learning rate decays"),
             std::string::npos)

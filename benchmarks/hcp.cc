@@ -5,6 +5,7 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -71,18 +72,20 @@ absl::StatusOr<std::vector<std::vector<Trained>>> TrainBoth(const Harness& h, co
   std::vector<std::vector<Trained>> runs;
   for (const auto& [label, config] :
        {std::make_pair(std::string("natural"), s.natural), std::make_pair(std::string("SPAT"), s.spat)}) {
-    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> cells,
+    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> all,
                           h.TrainCells(absl::StrCat("hcp_", config.method().name(), "_",
                                                     config.dataset().name()),
                                        config));
     if (h.TrainingOnly()) continue;  // --shard: the figures come from --merge
+    const std::vector<CellResult> cells = Healthy(all);  // collapsed runs are left out
     models::ModelSpec spec;
     spec.name = config.model().name();
     spec.num_classes = test.num_classes;
     spec.in_channels = test.images.size(1);
     spec.image_size = test.images.size(2);
-    runs.resize(cells.size());
-    for (size_t k = 0; k < cells.size(); ++k) {
+    // Pairs (natural, SPAT) by healthy run: as many as the fewer of the two.
+    runs.resize(runs.empty() ? cells.size() : std::min(runs.size(), cells.size()));
+    for (size_t k = 0; k < runs.size(); ++k) {
       SPAT_ASSIGN_OR_RETURN(auto model, models::LoadModel(cells[k].checkpoint, spec));
       runs[k].push_back({label, model, cells[k].clean});
     }

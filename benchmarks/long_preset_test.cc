@@ -13,6 +13,7 @@
 #include "base/proto_json.h"
 #include "benchmarks/ablation_tables.h"
 #include "benchmarks/harness.h"
+#include "benchmarks/table_render.h"
 #include "benchmarks/presets.h"
 #include "benchmarks/robustness_tables.h"
 #include "benchmarks/results.pb.h"
@@ -154,7 +155,7 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
   EXPECT_NE(alpha->evidence().find("alpha=0.2 / PGD-20 87.00 -> 92.00 (+5.00)"),
             std::string::npos)
       << alpha->evidence();
-  const std::string md = t->Markdown();
+  const std::string md = RenderMarkdown(t->result());
   EXPECT_NE(md.find("**94.00 ± 0.10** (61.02) · 2 ep: 89.00"), std::string::npos) << md;
   EXPECT_NE(md.find("Same verdict at 2 epochs"), std::string::npos) << md;
   EXPECT_EQ(md.find("not converged"), std::string::npos) << md;
@@ -240,7 +241,7 @@ TEST(LongPreset, Tables45AreAssembledFromStoredCellsWithAutoAttackFromTheBaseSee
   ASSERT_NE(fgsm, nullptr);
   EXPECT_EQ(fgsm->outcome(), "contradicted") << fgsm->evidence();
   EXPECT_EQ(fgsm->half_budget_outcome(), "contradicted");
-  const std::string md = t->first.Markdown();
+  const std::string md = RenderMarkdown(t->first.result());
   EXPECT_NE(md.find("| AA |"), std::string::npos) << md;
   // Madry's clean accuracy (99 - 0.1, 99, 99.1) passes; none is marked.
   EXPECT_EQ(md.find("*under 98% clean*"), std::string::npos) << md;

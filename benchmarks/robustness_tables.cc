@@ -240,11 +240,16 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustnessLong(
           const std::vector<double> v = Evals(runs, attack);
           Table& t = transfer ? (half ? black_half : black) : (half ? white_half : white);
           t.Add(row, col.label, v, Seconds(runs), &runs);
-          if (half) (transfer ? black : white).AddHalfBudget(row, col.label, v);
+          if (half) {
+            (transfer ? black : white).AddHalfBudget(row, col.label, v, CollapsedRuns(runs));
+          }
         }
       }
-      if (!half && !runs.empty()) {
-        white.Add(row, "AA", Evals({runs[0]}, "aa"), 0, nullptr);
+      // AutoAttack on the first healthy run (the base seed unless it collapsed).
+      for (const CellResult& r : runs) {
+        if (half || r.collapsed()) continue;
+        white.Add(row, "AA", Evals({r}, "aa"), 0, nullptr);
+        break;
       }
     }
   }
@@ -322,7 +327,8 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
   for (const auto& [row, method] : methods) {
     const TrainConfig c = DefenseConfig(s.base, method);
     if (h.options().log) *h.options().log << "\n== " << white_id << ": " << row << "\n";
-    SPAT_ASSIGN_OR_RETURN(std::vector<CellResult> runs, h.TrainCells(method, c));
+    SPAT_ASSIGN_OR_RETURN(const std::vector<CellResult> trained, h.TrainCells(method, c));
+    const std::vector<CellResult> runs = Healthy(trained);  // collapsed runs are left out
     Accuracies acc;
     for (size_t k = 0; k < runs.size(); ++k) {
       SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn fn,
@@ -334,7 +340,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustness(
       for (const bool transfer : {false, true}) {
         (transfer ? black : white)
             .Add(row, col.label, acc.acc[{col.label, transfer}],
-                 acc.seconds[{col.label, transfer}], &runs);
+                 acc.seconds[{col.label, transfer}], &trained);
       }
     }
   }
@@ -395,6 +401,7 @@ absl::Status AttackChoice(const Harness& h, const Setup& s, const data::Dataset&
   const attacks::EvaluatorOptions eo = EvalOptionsFor(h, s, test);
   Accuracies acc;
   for (size_t k = 0; k < runs.size(); ++k) {
+    if (runs[k].collapsed()) continue;  // left out of every mean
     SPAT_ASSIGN_OR_RETURN(const attacks::ForwardFn fn,
                           LoadForward(h, runs[k].checkpoint, s.base.model().name(), test));
     SPAT_RETURN_IF_ERROR(AttackOneRun(h, columns, fn, nullptr, test, eo, choice.row, k,

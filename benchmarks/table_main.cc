@@ -1,5 +1,6 @@
 #include "base/device.h"
 #include "benchmarks/table_main.h"
+#include "benchmarks/table_render.h"
 
 #include <ATen/Parallel.h>
 
@@ -208,7 +209,7 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
           return 1;
         }
       }
-      std::cout << table.Markdown() << "\n";
+      std::cout << RenderMarkdown(table.result()) << "\n";
     }
     if (h.options().preset != Preset::kLong) {
       std::cout << "Tables from models trained to 98% clean accuracy, with each claim judged "

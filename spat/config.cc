@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attacks/evaluator.h"
 #include "base/cli.h"
@@ -155,6 +156,7 @@ absl::Status ValidateTrainAttack(const AttackConfig& a) {
         "' is not used: each method ascends its own loss (madry, mart, alp, gairat, mail_at, "
         "seat: cross-entropy; trades: KL; spat: L_rob^sp); remove the field"));
   }
+  SPAT_RETURN_IF_ERROR(CheckRange("train_attack.ramp_epochs", a.ramp_epochs(), 0.0, false, 1e6));
   return CheckRadiusAndSteps(a, "train_attack");
 }
 
@@ -185,6 +187,10 @@ absl::Status ValidateEvalAttack(const AttackConfig& a) {
   if (a.has_clamp_start()) {
     return absl::InvalidArgumentError(
         "eval_attack.clamp_start: only the training attack's start reads it; remove the field");
+  }
+  if (a.has_ramp_epochs()) {
+    return absl::InvalidArgumentError(
+        "eval_attack.ramp_epochs: only the training attack ramps its radius; remove the field");
   }
   if (a.norm() == "l2" && !info->l2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -242,6 +248,12 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   }
   SPAT_RETURN_IF_ERROR(CheckRange("optimizer.warmup_fraction", o.warmup_fraction(), 0.0,
                                   /*strict=*/true, 0.999));
+  if (c.train_attack().ramp_epochs() > o.epochs()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "train_attack.ramp_epochs: %g is longer than the run (%d epochs); the radius would "
+        "never reach train_attack.epsilon",
+        c.train_attack().ramp_epochs(), o.epochs()));
+  }
   SPAT_RETURN_IF_ERROR(CheckRange("threads", c.threads(), 0.0, false, 4096));
   SPAT_RETURN_IF_ERROR(CheckRange("eval_every", c.eval_every(), 1.0, false, 1e6));
   if (c.device() != "cpu" && c.device() != "auto" && c.device().rfind("cuda", 0) != 0) {

@@ -37,10 +37,13 @@ attacks::ForwardFn Forward(Classifier& model) {
 }
 
 // The method's own start, unless the caller asked for none (o.start == kNone:
-// a deterministic inner attack, e.g. train_attack.random_start = false).
-PgdOptions WithStart(PgdOptions o, StartMode start) {
+// a deterministic inner attack, e.g. train_attack.random_start = false); the
+// radius and step scaled by the epsilon ramp.
+PgdOptions WithStart(PgdOptions o, StartMode start, const MethodContext& ctx) {
   if (o.start != StartMode::kNone) o.start = start;
   o.start_std = 0.001;
+  o.epsilon *= ctx.attack_scale;
+  o.step_size *= ctx.attack_scale;
   return o;
 }
 
@@ -94,7 +97,7 @@ class Madry : public TrainingMethod {
   explicit Madry(const MethodOptions& o) : o_(o) {}
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
-    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform), ctx.gen,
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform, ctx), ctx.gen,
                            ctx.graphs);
     return at::cross_entropy_loss(model.forward(adv), y);
   }
@@ -132,7 +135,7 @@ class PairMethod : public TrainingMethod {
       : o_(o), loss_(loss), kl_attack_(kl_attack), start_(start) {}
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
-    const PgdOptions o = WithStart(o_.attack, start_);
+    const PgdOptions o = WithStart(o_.attack, start_, ctx);
     at::Tensor adv = kl_attack_ ? PgdFromClean(model, x, o, ctx.gen, ctx.graphs, "kl", KlPerExample)
                                 : PgdCe(model, x, y, o, ctx.gen, ctx.graphs);
     auto [z_nat, z_adv] = FeaturePair(model, x, adv);
@@ -158,7 +161,7 @@ class Reweighted : public TrainingMethod {
         kappa.add_(logits.argmax(1).eq(y).to(kappa.dtype()));
       };
     }
-    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform),
+    at::Tensor adv = PgdCe(model, x, y, WithStart(o_.attack, StartMode::kUniform, ctx),
                            ctx.gen, gairat_ ? nullptr : ctx.graphs, count);
     at::Tensor logits = model.forward(adv);
     at::Tensor ce = CrossEntropyPerExample(logits, y);
@@ -224,7 +227,7 @@ class Spat : public TrainingMethod {
                   MethodContext& ctx) override {
     const SpatLossOptions& so = o_.spat;
     at::Tensor adv = PgdFromClean(
-        model, x, WithStart(o_.attack, StartMode::kGaussian), ctx.gen, ctx.graphs, "spat",
+        model, x, WithStart(o_.attack, StartMode::kGaussian, ctx), ctx.gen, ctx.graphs, "spat",
         [&so](const at::Tensor& nat, const at::Tensor& z) {
           return SelfPacedRobustnessPerExample(nat, z, so);
         });

@@ -42,6 +42,9 @@ struct MethodContext {
   int num_epochs = 1;
   int64_t global_step = 0;
   at::Generator gen;     // random starts
+  // The inner attack's radius and step as a fraction of the configured ones
+  // (train_attack.ramp_epochs: below 1 while the radius ramps up).
+  double attack_scale = 1.0;
   // If set: the inner attacks (all but GAIRAT's, which watches every step)
   // run through these CUDA graphs when the batch is on CUDA.
   attacks::PgdGraphs* graphs = nullptr;

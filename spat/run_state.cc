@@ -44,6 +44,7 @@ TrainConfig WhatIsComputed(TrainConfig c) {
   // (the paper presets set "kl") stay resumable.
   c.mutable_train_attack()->clear_loss();
   c.clear_eval_every();  // which epochs are evaluated, not what is trained
+  c.clear_stop_at_chance();  // ends a collapsed run; a healthy one is the same
   return c;
 }
 
@@ -159,6 +160,8 @@ absl::StatusOr<TrainSummary> RunDir::ReadSummary() const {
   TrainSummary s;
   for (const EpochMetrics& e : m.epochs()) s.epochs.push_back(FromProto(e));
   SetFinal(&s);
+  s.collapsed_epoch = m.collapsed_epoch();
+  s.collapse_reason = m.collapse_reason();
   return s;
 }
 
@@ -184,6 +187,10 @@ absl::Status RunDir::WriteMetrics(const TrainConfig& config, const TrainSummary&
   m.set_world_size(world_size);
   m.set_threads(config.threads());
   m.set_device(device);
+  if (summary.collapsed()) {
+    m.set_collapsed_epoch(summary.collapsed_epoch);
+    m.set_collapse_reason(summary.collapse_reason);
+  }
   *m.mutable_config() = config;
   // Every field of the config printed, defaults too; an epoch that was not
   // evaluated has no clean or pgd.
@@ -261,6 +268,8 @@ absl::StatusOr<TrainSummary> RunDir::Finished(const TrainConfig& config) const {
   }
   absl::StatusOr<TrainSummary> s = ReadSummary();
   const int epochs = config.optimizer().epochs();
+  // A collapsed run is finished where it stopped.
+  if (s.ok() && s->collapsed()) return s;
   if (!s.ok() || static_cast<int>(s->epochs.size()) != epochs ||
       s->epochs.back().epoch != epochs) {
     return absl::NotFoundError(absl::StrCat("the run in ", dir_, " is not finished"));

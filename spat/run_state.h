@@ -49,6 +49,11 @@ struct TrainSummary {
   std::vector<EpochRecord> epochs;
   double clean_accuracy = 0;  // of the last evaluated epoch
   double pgd_accuracy = 0;
+  // Nonzero: the run collapsed or never started, seen after this 1-based
+  // epoch (training stopped there), for `collapse_reason`.
+  int collapsed_epoch = 0;
+  std::string collapse_reason;
+  bool collapsed() const { return collapsed_epoch > 0; }
   double seconds() const;     // training time, summed over the epochs
 };
 

@@ -54,6 +54,12 @@ ABSL_FLAG(absl::optional<bool>, augment, absl::nullopt, "CIFAR crop+flip augment
 ABSL_FLAG(absl::optional<double>, epsilon, absl::nullopt, "training attack radius (l-inf, [0,1] pixels)");
 ABSL_FLAG(absl::optional<double>, step_size, absl::nullopt, "training attack step size");
 ABSL_FLAG(absl::optional<int>, num_steps, absl::nullopt, "training attack steps");
+ABSL_FLAG(absl::optional<double>, ramp_epochs, absl::nullopt,
+          "training attack radius and step grow linearly from 0 over the first N epochs "
+          "(default 0: the full radius from the first step)");
+ABSL_FLAG(absl::optional<bool>, stop_at_chance, absl::nullopt,
+          "stop a run whose clean accuracy is at chance after an epoch once the ramp is over "
+          "(default true; recorded in metrics.json as collapsed)");
 ABSL_FLAG(absl::optional<bool>, random_start, absl::nullopt,
           "training attack starts at a random point (false: at x, deterministic)");
 ABSL_FLAG(absl::optional<std::string>, eval_attack, absl::nullopt,
@@ -146,6 +152,7 @@ std::string WithFlagName(const std::string& message) {
       {"method.alpha", "alpha"},              {"method.beta", "beta"},
       {"method.lambda", "lambda"},            {"train_attack.epsilon", "epsilon"},
       {"train_attack.step_size", "step_size"}, {"train_attack.num_steps", "num_steps"},
+      {"train_attack.ramp_epochs", "ramp_epochs"},
       {"eval_attack.name", "eval_attack"},    {"eval_attack.epsilon", "eval_epsilon"},
       {"eval_attack.step_size", "eval_step_size"},
       {"eval_attack.num_steps", "eval_steps"}, {"optimizer.lr", "lr"},
@@ -218,6 +225,7 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_epsilon, [&](double v) { a->set_epsilon(v); });
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });
   Override(FLAGS_num_steps, [&](int v) { a->set_num_steps(v); });
+  Override(FLAGS_ramp_epochs, [&](double v) { a->set_ramp_epochs(v); });
   Override(FLAGS_random_start, [&](bool v) { a->set_random_start(v); });
   Override(FLAGS_clamp_start, [&](bool v) { a->set_clamp_start(v); });
   auto* e = config->mutable_eval_attack();
@@ -228,6 +236,7 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   auto* o = config->mutable_optimizer();
   Override(FLAGS_epochs, [&](int v) { o->set_epochs(v); });
   Override(FLAGS_eval_every, [&](int v) { config->set_eval_every(v); });
+  Override(FLAGS_stop_at_chance, [&](bool v) { config->set_stop_at_chance(v); });
   Override(FLAGS_batch_size, [&](int v) { o->set_batch_size(v); });
   Override(FLAGS_lr, [&](double v) { o->set_lr(v); });
   if (!OverrideEnum(FLAGS_lr_schedule, "lr_schedule", &spat::ParseLrSchedule,
@@ -325,7 +334,13 @@ int main(int argc, char** argv) {
     }
     return Fail(summary.status());
   }
-  if (env->rank > 0) return 0;  // rank 0 reports
+  if (env->rank > 0) return summary->collapsed() ? 1 : 0;  // rank 0 reports
+  if (summary->collapsed()) {
+    std::cerr << "error: the run collapsed at epoch " << summary->collapsed_epoch << ": "
+              << summary->collapse_reason << " (recorded in " << resolved.out_dir()
+              << "/metrics.json; the checkpoint is the last epoch's)\n";
+    return 1;
+  }
   std::cout << "clean_accuracy " << summary->clean_accuracy << "\n"
             << "pgd_accuracy " << summary->pgd_accuracy << "\n"
             << "wrote " << resolved.out_dir() << "/checkpoint.pt and metrics.json\n";

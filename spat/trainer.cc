@@ -58,6 +58,19 @@ double LearningRate(const OptimizerConfig& o, int epoch, int64_t step, int64_t s
   return lr;
 }
 
+double AttackScale(const AttackConfig& a, int epoch, int64_t step, int64_t steps_per_epoch) {
+  if (a.ramp_epochs() <= 0) return 1.0;
+  const double per_epoch = static_cast<double>(std::max<int64_t>(steps_per_epoch, 1));
+  const double done = epoch * per_epoch + step + 1;
+  return std::min(1.0, done / (a.ramp_epochs() * per_epoch));
+}
+
+double ChanceAccuracy(const at::Tensor& test_labels, int64_t num_classes) {
+  if (test_labels.numel() == 0) return 0.0;
+  const at::Tensor counts = at::bincount(test_labels.to(at::kLong).flatten(), {}, num_classes);
+  return 100.0 * counts.max().item<double>() / test_labels.numel() + 5.0;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -116,6 +129,7 @@ struct Run {
   c10::Device device = c10::Device(c10::kCPU);
   std::unique_ptr<attacks::PgdGraphs> graphs;  // ctx.graphs on CUDA
   EvalPlan eval;  // the per-epoch evaluation (its seed is set per epoch)
+  double chance = 0;  // ChanceAccuracy of the test set
 };
 
 MethodOptions MethodOptionsOf(const TrainConfig& c) {
@@ -184,6 +198,7 @@ absl::Status BuildRun(const TrainConfig& c, const RunContext& rc, c10::Device de
       rc.rank == 0 ? attack_seed : data::MixSeed(attack_seed, rc.rank));
   run.graphs = std::make_unique<attacks::PgdGraphs>(c.cuda_graphs());
   if (device.is_cuda()) run.ctx.graphs = run.graphs.get();
+  run.chance = ChanceAccuracy(run.test.labels, run.test.num_classes);
   SPAT_ASSIGN_OR_RETURN(run.eval, PlanEvaluation(c.eval_attack(), run.test.num_classes, c.seed(),
                                                  device, c.cuda_graphs()));
   return absl::OkStatus();
@@ -222,19 +237,23 @@ absl::StatusOr<int> RestoreResumeState(const ResumeState& st, const std::string&
   return st.epochs_done;
 }
 
+// What metrics.json says of the per-epoch evaluation.
+std::string EvalProtocol(const TrainConfig& c, const Run& run) {
+  return absl::StrCat(run.eval.settings, "; on ",
+                      c.dataset().test_subset() > 0
+                          ? absl::StrCat("the first ", c.dataset().test_subset())
+                          : std::string("all"),
+                      " test images");
+}
+
 // After epoch `epoch` (0-based), the lead writes the run's files: checkpoint,
 // then metrics, then the resumable state (RunDir's order).
 absl::Status WriteEpoch(const TrainConfig& c, const RunDir& dir, Run& run,
                         const TrainSummary& summary, int epoch, int world) {
   SPAT_RETURN_IF_ERROR(
       models::SaveCheckpoint(run.method->EvalModel(*run.model), dir.checkpoint_path()));
-  SPAT_RETURN_IF_ERROR(dir.WriteMetrics(
-      c, summary, world, run.device.str(),
-      absl::StrCat(run.eval.settings, "; on ",
-                   c.dataset().test_subset() > 0
-                       ? absl::StrCat("the first ", c.dataset().test_subset())
-                       : std::string("all"),
-                   " test images")));
+  SPAT_RETURN_IF_ERROR(
+      dir.WriteMetrics(c, summary, world, run.device.str(), EvalProtocol(c, run)));
   return dir.WriteResumeState(SaveResumeState(run, epoch + 1));
 }
 
@@ -322,6 +341,9 @@ struct EpochStats {
   double seconds = 0;
   double data_seconds = 0;  // batch assembly and augmentation
   int64_t steps = 0;        // batches (optimizer steps) per epoch
+  // Set where the loss became non-finite (training of the epoch stopped):
+  // why, for TrainSummary::collapse_reason.
+  std::string non_finite;
 };
 
 absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc, Run& run,
@@ -341,6 +363,10 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
   s.steps = nb;
   for (int64_t b = 0; b < nb; ++b) {
     run.opt->set_lr(LearningRate(c.optimizer(), epoch, b, nb));
+    run.ctx.attack_scale = AttackScale(c.train_attack(), epoch, b, nb);
+    // A CUDA graph holds the radius it was captured with: eager while it ramps.
+    run.ctx.graphs = run.device.is_cuda() && run.ctx.attack_scale >= 1.0 ? run.graphs.get()
+                                                                         : nullptr;
     const Clock::time_point before_data = Clock::now();
     data::Batch batch = run.loader->Get(b);
     s.data_seconds += Seconds(before_data, Clock::now());
@@ -363,10 +389,9 @@ absl::StatusOr<EpochStats> TrainEpoch(const TrainConfig& c, const RunContext& rc
       at::Tensor loss = run.method->Loss(*run.model, batch.x, batch.y, run.ctx);
       lv = loss.item<double>();
       if (!std::isfinite(lv)) {
-        return absl::InternalError(absl::StrFormat(
-            "loss became %f at epoch %d, batch %d; stopping (the last good checkpoint "
-            "in %s is kept). Lower --lr or check the data.",
-            lv, epoch + 1, b + 1, c.out_dir()));
+        s.non_finite = absl::StrFormat("the training loss became %f at batch %d of epoch %d",
+                                       lv, b + 1, epoch + 1);
+        break;
       }
       loss.backward();
     }
@@ -436,7 +461,56 @@ absl::Status CheckRunnable(const TrainConfig& c, int world) {
   return absl::OkStatus();
 }
 
+// Why the epoch's check finds the model at chance, once the radius has
+// stopped ramping; empty if it does not (or the epoch was not evaluated).
+std::string AtChance(const TrainConfig& c, double chance, const EpochRecord& r) {
+  if (!c.stop_at_chance() || !r.evaluated || r.epoch < c.train_attack().ramp_epochs() ||
+      r.clean > chance) {
+    return "";
+  }
+  return absl::StrFormat(
+      "clean accuracy %.2f%% after epoch %d is at chance (at most %.2f%%: the largest class's "
+      "share of the test images plus 5 points)",
+      r.clean, r.epoch, chance);
+}
+
+// Records the collapse in DIR/metrics.json (the checkpoint of the last
+// finished epoch stays) and ends the run with it.
+absl::StatusOr<TrainSummary> StopCollapsed(const TrainConfig& c, const RunDir& dir, Run& run,
+                                           const RunContext& rc, int epoch, std::string why,
+                                           TrainSummary summary) {
+  summary.collapsed_epoch = epoch;
+  summary.collapse_reason = std::move(why);
+  if (rc.log) {
+    *rc.log << "the run collapsed: " << summary.collapse_reason << "; training stops (recorded in "
+            << dir.metrics_path() << ")\n";
+  }
+  if (rc.lead()) {
+    SPAT_RETURN_IF_ERROR(
+        dir.WriteMetrics(c, summary, rc.world, run.device.str(), EvalProtocol(c, run)));
+  }
+  return summary;
+}
+
 }  // namespace
+
+absl::StatusOr<bool> MarkCollapseOnCurve(const TrainConfig& c, TrainSummary* summary) {
+  if (summary->collapsed() || !c.stop_at_chance()) return summary->collapsed();
+  const data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
+  SPAT_ASSIGN_OR_RETURN(const data::Dataset test,
+                        data::LoadDataset(spec, data::Split::kTest, c.dataset().test_subset()));
+  const double chance = ChanceAccuracy(test.labels, test.num_classes);
+  for (const EpochRecord& e : summary->epochs) {
+    const std::string why = AtChance(c, chance, e);
+    if (why.empty()) continue;
+    summary->collapsed_epoch = e.epoch;
+    summary->collapse_reason =
+        absl::StrCat(why, "; seen on its recorded curve (it trained on to epoch ",
+                     summary->epochs.back().epoch, ")");
+    return true;
+  }
+  return false;
+}
 
 absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool resume,
                                    const TrainRuntime& runtime) {
@@ -456,6 +530,13 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   TrainSummary summary;
   int first_epoch = 0;
   if (resume) {
+    if (absl::StatusOr<TrainSummary> before = dir.ReadSummary(); before.ok() && before->collapsed()) {
+      if (rc.log) {
+        *rc.log << c.out_dir() << " collapsed at epoch " << before->collapsed_epoch << " ("
+                << before->collapse_reason << "); nothing to resume\n";
+      }
+      return *before;
+    }
     SPAT_ASSIGN_OR_RETURN(const ResumeState st, dir.ReadResumeState(&summary));
     SPAT_ASSIGN_OR_RETURN(first_epoch, RestoreResumeState(st, dir.state_path(), run));
     if (rc.log) *rc.log << "resuming " << c.out_dir() << " after epoch " << first_epoch << "\n";
@@ -466,6 +547,10 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   progress.Header(rc, run);
   for (int epoch = first_epoch; epoch < c.optimizer().epochs(); ++epoch) {
     SPAT_ASSIGN_OR_RETURN(EpochStats stats, TrainEpoch(c, rc, run, epoch, progress));
+    if (!stats.non_finite.empty()) {
+      progress.Evaluating(false);
+      return StopCollapsed(c, dir, run, rc, epoch + 1, stats.non_finite, std::move(summary));
+    }
     const bool evaluate = EvaluatesAfter(c, epoch);
     progress.Evaluating(evaluate);
     const EvalResult ev = evaluate ? EvaluateEpoch(c, rc, run, epoch) : EvalResult{};
@@ -473,6 +558,9 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
     progress.EpochDone(summary.epochs.back(), stats.data_seconds);
     if (rc.lead()) SPAT_RETURN_IF_ERROR(WriteEpoch(c, dir, run, summary, epoch, rc.world));
     SPAT_RETURN_IF_ERROR(ShareEvaluation(rc, &summary));
+    if (std::string why = AtChance(c, run.chance, summary.epochs.back()); !why.empty()) {
+      return StopCollapsed(c, dir, run, rc, epoch + 1, why, std::move(summary));
+    }
   }
   if (runtime.final_state != nullptr) *runtime.final_state = models::GetStateDict(*run.model);
   return summary;

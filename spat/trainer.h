@@ -33,6 +33,24 @@ bool EvaluatesAfter(const TrainConfig& config, int epoch);
 double LearningRate(const OptimizerConfig& o, int epoch, int64_t step = 0,
                     int64_t steps_per_epoch = 1);
 
+// The inner attack's radius and step at step `step` (0-based) of epoch
+// `epoch`, as a fraction of the configured ones: train_attack.ramp_epochs
+// ramps them linearly from 0 (at the end of each step, like the one-cycle
+// learning rate, so the first step's is not 0), then 1.
+double AttackScale(const AttackConfig& a, int epoch, int64_t step, int64_t steps_per_epoch);
+
+// The highest clean accuracy (percent) that still counts as chance: a model
+// that predicts one class gets that class's share of the test images; chance
+// is the largest class's share plus 5 points.
+double ChanceAccuracy(const at::Tensor& test_labels, int64_t num_classes);
+
+// A run recorded without the collapse check (before it existed, or resumed
+// from such a run) may have trained on past a collapse: marks `summary`
+// collapsed at the first epoch where its recorded curve shows what Train
+// stops at under `config`, and returns whether it is collapsed. Reads the
+// test labels of config's dataset for the chance level.
+absl::StatusOr<bool> MarkCollapseOnCurve(const TrainConfig& config, TrainSummary* summary);
+
 class Communicator;
 
 // How a run takes part in data-parallel training, and what it hands back.
@@ -51,6 +69,13 @@ struct TrainRuntime {
 
 // Runs training as configured (a resolved config); progress goes to `log`
 // (may be null). With `resume`, continues from DIR/train_state.pt.
+//
+// A run that collapses or never starts stops there and is returned with
+// summary.collapsed_epoch set (and recorded in DIR/metrics.json): a
+// non-finite training loss (the checkpoint of the last finished epoch is
+// kept), or clean accuracy at chance (ChanceAccuracy) on a per-epoch check
+// once train_attack.ramp_epochs are over. Resuming a collapsed run returns
+// its summary without training.
 absl::StatusOr<TrainSummary> Train(const TrainConfig& config, std::ostream* log,
                                    bool resume = false, const TrainRuntime& runtime = {});
 

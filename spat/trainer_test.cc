@@ -38,6 +38,9 @@ TrainConfig Tiny(const std::string& method, const std::string& out, int epochs) 
   c.set_seed(11);
   c.set_threads(1);
   c.set_out_dir(out);
+  // Three steps an epoch may leave a model at chance: that is not a collapse
+  // here (the collapse tests turn the check on).
+  c.set_stop_at_chance(false);
   return *ResolveTrainConfig(c);
 }
 
@@ -309,6 +312,80 @@ TEST(Trainer, ResumeWithOtherHyperParametersIsRefused) {
   TrainConfig longer = Tiny("madry", dir, 2);
   longer.set_threads(2);
   EXPECT_TRUE(Train(longer, nullptr, /*resume=*/true).ok());
+}
+
+TEST(Trainer, EpsilonRampGrowsLinearlyPerStepThenHolds) {
+  AttackConfig a;
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 0, 10), 1.0);  // no ramp
+  a.set_ramp_epochs(1);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 0, 10), 0.1);  // the end of the first step: not 0
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 4, 10), 0.5);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 9, 10), 1.0);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 3, 0, 10), 1.0);
+  a.set_ramp_epochs(2);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 9, 10), 0.5);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 1, 4, 10), 0.75);
+  a.set_ramp_epochs(0.5);
+  EXPECT_DOUBLE_EQ(AttackScale(a, 0, 4, 10), 1.0);
+}
+
+TEST(Trainer, ARampLongerThanTheRunIsRefused) {
+  TrainConfig c = Tiny("madry", Tmp("ramp-long"), 2);
+  c.mutable_train_attack()->set_ramp_epochs(3);
+  absl::Status st = ValidateTrainConfig(c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("train_attack.ramp_epochs"), std::string::npos) << st;
+  c.mutable_train_attack()->set_ramp_epochs(-1);
+  EXPECT_FALSE(ValidateTrainConfig(c).ok());
+  c.mutable_train_attack()->clear_ramp_epochs();
+  c.mutable_eval_attack()->set_ramp_epochs(1);
+  st = ValidateTrainConfig(c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("eval_attack.ramp_epochs"), std::string::npos) << st;
+}
+
+TEST(Trainer, ChanceIsTheLargestClassSharePlusFivePoints) {
+  EXPECT_DOUBLE_EQ(ChanceAccuracy(torch::tensor({0, 0, 0, 1}), 2), 80.0);
+  EXPECT_DOUBLE_EQ(ChanceAccuracy(torch::tensor({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 10), 15.0);
+}
+
+// A run that never leaves chance (learning rate too small to move it) is
+// caught at the first check after the ramp, recorded, and stops there; the
+// run folder then counts as finished, and resuming it trains nothing.
+TEST(Trainer, ARunAtChanceAfterTheRampIsRecordedAsCollapsedAndStops) {
+  const std::string dir = Tmp("at-chance");
+  TrainConfig c = Tiny("madry", dir, 4);
+  c.set_stop_at_chance(true);
+  c.mutable_optimizer()->set_lr(1e-12);
+  c.mutable_train_attack()->set_ramp_epochs(2);
+  absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->collapsed_epoch, 2);  // epoch 1 is inside the ramp: not checked
+  EXPECT_EQ(s->epochs.size(), 2u);
+  EXPECT_NE(s->collapse_reason.find("at chance"), std::string::npos) << s->collapse_reason;
+  const std::string metrics = Read(dir + "/metrics.json");
+  EXPECT_NE(metrics.find("\"collapsed_epoch\": 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\"collapse_reason\""), std::string::npos) << metrics;
+  absl::StatusOr<TrainSummary> finished = RunDir(dir).Finished(c);
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_EQ(finished->collapsed_epoch, 2);
+  absl::StatusOr<TrainSummary> resumed = Train(c, nullptr, /*resume=*/true);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->collapsed_epoch, 2);
+  EXPECT_EQ(resumed->epochs.size(), 2u);
+}
+
+TEST(Trainer, ANonFiniteLossIsRecordedAsCollapsedAndStops) {
+  const std::string dir = Tmp("non-finite");
+  TrainConfig c = Tiny("madry", dir, 3);
+  c.mutable_optimizer()->set_lr(1e30);
+  absl::StatusOr<TrainSummary> s = Train(c, nullptr);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->collapsed());
+  EXPECT_NE(s->collapse_reason.find("training loss became"), std::string::npos)
+      << s->collapse_reason;
+  EXPECT_LT(static_cast<int>(s->epochs.size()), s->collapsed_epoch);  // that epoch unfinished
+  EXPECT_NE(Read(dir + "/metrics.json").find("collapsed_epoch"), std::string::npos);
 }
 
 TEST(Trainer, ResumeWithoutStateIsAClearError) {
