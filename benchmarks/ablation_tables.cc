@@ -37,6 +37,11 @@ std::vector<double> Values(const std::vector<CellResult>& runs, bool from_evals,
 absl::StatusOr<Table> RunVariants(const Harness& h, const std::string& id,
                                   const std::vector<Variant>& variants, const ClaimsFn& claims,
                                   const std::string& note = "") {
+  if (h.options().preset == Preset::kEps03) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        id, ": --preset=eps03 covers Tables 4-5 (table4_5_mnist); the ablation tables run "
+            "under --preset=long (MNIST at eps 0.1) or paper"));
+  }
   SPAT_ASSIGN_OR_RETURN(PaperTable paper, h.Paper(id));
   SPAT_ASSIGN_OR_RETURN(TrainConfig base, AblationBase(h.options().preset));
   const bool long_preset = h.options().preset == Preset::kLong;

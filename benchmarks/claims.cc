@@ -77,7 +77,11 @@ std::optional<Claim> NotJudged(const std::string& statement, const std::string& 
     thin.push_back(absl::StrFormat("'%s' / %s (%d healthy, %d collapsed)", c->row(), c->column(),
                                    c->runs_size(), c->collapsed_runs()));
   }
-  if (open.empty() && thin.empty()) return std::nullopt;
+  std::vector<std::string> floor;  // rows under the table's floor (ResultCell.below_floor)
+  for (const ResultCell* c : cells) {
+    if (c->below_floor()) floor.push_back(absl::StrFormat("'%s'", c->row()));
+  }
+  if (open.empty() && thin.empty() && floor.empty()) return std::nullopt;
   Claim c;
   c.statement = statement;
   c.source = source;
@@ -92,6 +96,11 @@ std::optional<Claim> NotJudged(const std::string& statement, const std::string& 
     why.push_back(absl::StrCat("fewer than ", kMinHealthyRuns, " healthy runs in ",
                                absl::StrJoin(thin, ", "),
                                " after the collapsed runs and their replacements"));
+  }
+  if (!floor.empty()) {
+    why.push_back(absl::StrCat(absl::StrJoin(floor, ", "),
+                               " under the floor of clean or PGD-20 accuracy this table is "
+                               "sized for"));
   }
   c.evidence = absl::StrCat("not judged: ", absl::StrJoin(why, "; "));
   return c;

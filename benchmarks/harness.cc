@@ -33,8 +33,9 @@ absl::StatusOr<Preset> ParsePreset(const std::string& name) {
   if (name == "cpu") return Preset::kCpu;
   if (name == "paper") return Preset::kPaper;
   if (name == "long") return Preset::kLong;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--preset: unknown value '", name, "'; allowed: smoke, cpu, long, paper"));
+  if (name == "eps03") return Preset::kEps03;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--preset: unknown value '", name, "'; allowed: smoke, cpu, long, eps03, paper"));
 }
 
 int DefaultSeeds(Preset p) {
@@ -43,12 +44,14 @@ int DefaultSeeds(Preset p) {
     case Preset::kCpu: return 3;
     case Preset::kPaper: return 4;
     case Preset::kLong: return 3;
+    case Preset::kEps03: return 3;
   }
   return 1;
 }
 
 std::string DefaultOutDir(Preset p) {
-  return p == Preset::kLong ? "results/long" : absl::StrCat("spat_results/", PresetName(p));
+  return JudgedAtTwoBudgets(p) ? absl::StrCat("results/", PresetName(p))
+                               : absl::StrCat("spat_results/", PresetName(p));
 }
 
 bool LearningRateDecays(const TrainConfig& resolved) {

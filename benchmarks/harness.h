@@ -42,13 +42,13 @@ struct Dataset;
 namespace spat::benchmarks {
 
 // Runs per table cell when --seeds is not given: smoke 1, cpu 3, paper 4 (the
-// paper's), long 3. The cpu preset's cell size is chosen so that the main job
+// paper's), long 3, eps03 3. The cpu preset's cell size is chosen so that the main job
 // (table1_sweep, 11 distinct cells x 3 seeds) takes about 45 minutes on 2 cores.
 int DefaultSeeds(Preset p);
 
-// Where a table binary writes when --out_dir is not given: results/long for
-// the long preset (its results are kept in the repository), else
-// spat_results/<preset>.
+// Where a table binary writes when --out_dir is not given: results/<preset>
+// for the long and eps03 presets (their results are kept in the repository),
+// else spat_results/<preset>.
 std::string DefaultOutDir(Preset p);
 
 absl::StatusOr<Preset> ParsePreset(const std::string& name);

@@ -88,14 +88,12 @@ const ClaimResult* FindClaim(const TableResult& t, const std::string& statement)
   return nullptr;
 }
 
-TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  ASSERT_NE(tmp, nullptr);
-  const std::string out = std::string(tmp) + "/long";
+// Table 1's stored cells in OUT/cells: per row, s raises PGD-20 at both
+// budgets; alpha = 0.2 beats alpha = 0 at 4 epochs only (a verdict that
+// changes: not judged).
+void WriteTable1Cells(const std::string& out) {
   absl::StatusOr<TrainConfig> base = AblationBase(Preset::kLong);
   ASSERT_TRUE(base.ok()) << base.status();
-  // Per row: s raises PGD-20 at both budgets; alpha = 0.2 beats alpha = 0 at
-  // 4 epochs only (a verdict that changes: not judged).
   struct Row {
     double s, alpha, beta;
     double clean, pgd, half_pgd;
@@ -125,6 +123,16 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
       }
     }
   }
+}
+
+std::string TestDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
+  const std::string out = TestDir("long");
+  WriteTable1Cells(out);
   std::ostringstream log;
   const HarnessOptions o = MergeOptions(out, &log);
   absl::StatusOr<Table> t = RunTable1(Harness(o));
@@ -164,8 +172,15 @@ TEST(LongPreset, Table1IsAssembledFromStoredCellsAndJudgedAtBothBudgets) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("**Under 98% clean**: 1 row(s)"), std::string::npos) << md;
-  // A stored cell without its final attacks, and no model to run them on: a
-  // clear error naming the cell and how to train it again.
+}
+
+// A stored cell without its final attacks, and no model to run them on: a
+// clear error naming the cell and how to train it again.
+TEST(LongPreset, AStoredCellWithoutItsAttacksOrModelIsAClearError) {
+  const std::string out = TestDir("long_broken");
+  WriteTable1Cells(out);
+  std::ostringstream log;
+  const HarnessOptions o = MergeOptions(out, &log);
   ASSERT_EQ(std::remove((out + "/cells/spat_s3_a0.2_b0.2_seed2/evals.json").c_str()), 0);
   absl::StatusOr<Table> broken = RunTable1(Harness(o));
   ASSERT_FALSE(broken.ok());

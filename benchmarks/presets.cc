@@ -68,6 +68,22 @@ absl::StatusOr<TrainConfig> AblationBase(Preset preset) {
       c.mutable_optimizer()->set_lr(0.1);
       c.mutable_optimizer()->set_lr_schedule(OptimizerConfig::ONE_CYCLE);
       break;
+    case Preset::kEps03:
+      // The pilot's recipe (docs/learning_curves.md): from scratch at eps 0.3
+      // Madry stays at chance without the ramp; the paper's lr 0.01 with a
+      // cosine decay over the run.
+      c.mutable_dataset()->set_name("mnist");
+      c.mutable_dataset()->set_test_subset(1000);  // the per-epoch curve; tables use evals
+      c.mutable_model()->set_name("small_cnn");
+      c.mutable_train_attack()->set_epsilon(kEps03Epsilon);
+      c.mutable_train_attack()->set_step_size(0.075);  // 10 x 0.075 = 2.5 eps
+      c.mutable_train_attack()->set_num_steps(10);
+      c.mutable_train_attack()->set_ramp_epochs(1);
+      c.mutable_optimizer()->set_epochs(kEps03Epochs);
+      c.mutable_optimizer()->set_batch_size(128);
+      c.mutable_optimizer()->set_lr(0.01);
+      c.mutable_optimizer()->set_lr_schedule(OptimizerConfig::COSINE);
+      break;
     case Preset::kPaper: {
       const std::string dir = data::DefaultDataDir("cifar10");
       struct stat st;
@@ -90,7 +106,8 @@ TrainConfig HalfBudget(const TrainConfig& config) {
   return c;
 }
 
-CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoattack) {
+CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoattack,
+                          Preset preset) {
   CellEvals e;
   e.epsilon = config.train_attack().epsilon();
   const std::vector<std::string> attacks =
@@ -102,7 +119,7 @@ CellEvals LongPresetEvals(const TrainConfig& config, bool robustness, bool autoa
   if (robustness) {
     // One source for every cell, whatever its method and seed: the preset's
     // base protocol (the cell Tables 4-5 train first).
-    absl::StatusOr<TrainConfig> base = AblationBase(Preset::kLong);
+    absl::StatusOr<TrainConfig> base = AblationBase(preset);
     e.source_cell = "source_lenet5";
     e.source = MnistTransferSource(base.ok() ? *base : config);
   }
@@ -188,16 +205,21 @@ std::string DescribeProtocol(const TrainConfig& raw, bool convergence_note) {
   const auto& a = c.train_attack();
   const auto& e = c.eval_attack();
   const double eval_eps = e.has_epsilon() ? e.epsilon() : a.epsilon();
+  const std::string ramp =
+      a.ramp_epochs() > 0
+          ? absl::StrFormat(" (radius and step ramped up from 0 over the first %g epoch%s)",
+                            a.ramp_epochs(), a.ramp_epochs() == 1 ? "" : "s")
+          : "";
   return absl::StrFormat(
       "%s, %s (%s init), %s train / %s test images, %d epoch(s) SGD (%s, momentum %g, wd %g, "
-      "batch %d); training PGD-%d%s, eps %.4g, step %.4g; %s check PGD-%d (CE, random start), "
+      "batch %d); training PGD-%d%s, eps %.4g, step %.4g%s; %s check PGD-%d (CE, random start), "
       "eps %.4g, step %.4g; base seed %d",
       d.name(), c.model().name(),
       c.model().init() == ModelConfig::TORCH_DEFAULT ? "PyTorch default" : "reference",
       d.train_subset() > 0 ? absl::StrCat(d.train_subset()) : std::string("all"),
       d.test_subset() > 0 ? absl::StrCat(d.test_subset()) : std::string("all"), o.epochs(),
       DescribeSchedule(o), o.momentum(), o.weight_decay(), o.batch_size(), a.num_steps(),
-      c.bf16() ? " (bf16 autocast)" : "", a.epsilon(), a.step_size(),
+      c.bf16() ? " (bf16 autocast)" : "", a.epsilon(), a.step_size(), ramp,
       c.eval_every() > 1
           ? absl::StrFormat("every %d epochs and the last two:", c.eval_every())
           : std::string("per-epoch"),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "benchmarks/stats.h"
 
@@ -13,8 +14,15 @@ std::string PresetName(Preset p) {
     case Preset::kCpu: return "cpu";
     case Preset::kPaper: return "paper";
     case Preset::kLong: return "long";
+    case Preset::kEps03: return "eps03";
   }
   return "cpu";
+}
+
+bool JudgedAtTwoBudgets(Preset p) { return p == Preset::kLong || p == Preset::kEps03; }
+
+bool JudgedAtTwoBudgets(const std::string& preset_name) {
+  return preset_name == "long" || preset_name == "eps03";
 }
 
 std::vector<double> Clean(const std::vector<CellResult>& runs) {
@@ -122,7 +130,7 @@ void Table::Add(const std::string& row, const std::string& column,
   if (trained != nullptr) {
     SetConvergence(*trained, c);
     if (int collapsed = CollapsedRuns(*trained); collapsed > 0) c->set_collapsed_runs(collapsed);
-    if (result_.preset() == "long") {
+    if (JudgedAtTwoBudgets(result_.preset())) {
       // Judged by the half-budget check instead (JudgeAtBothBudgets): the
       // last epoch's change says little under a decaying schedule.
       c->clear_converged();
@@ -162,6 +170,25 @@ void Table::AddHalfBudget(const std::string& row, const std::string& column,
 void Table::SetBudgets(int epochs, int half_epochs) {
   result_.set_epochs(epochs);
   result_.set_half_epochs(half_epochs);
+}
+
+void Table::ApplyFloors(double regime_clean, double regime_pgd, double floor_clean,
+                        double floor_pgd, const TableResult* from) {
+  result_.set_regime_clean(regime_clean);
+  result_.set_regime_pgd(regime_pgd);
+  result_.set_floor_clean(floor_clean);
+  result_.set_floor_pgd(floor_pgd);
+  std::set<std::string> below;
+  for (const ResultCell& c : (from != nullptr ? *from : result_).cells()) {
+    if (c.runs_size() == 0) continue;
+    if ((c.column() == "Clean" && c.ours() < floor_clean) ||
+        (c.column() == "PGD-20" && c.ours() < floor_pgd)) {
+      below.insert(c.row());
+    }
+  }
+  for (ResultCell& c : *result_.mutable_cells()) {
+    if (below.count(c.row()) > 0) c.set_below_floor(true);
+  }
 }
 
 void Table::AddClaims(const std::vector<Claim>& claims) {

@@ -20,10 +20,15 @@
 
 namespace spat::benchmarks {
 
-enum class Preset { kSmoke, kCpu, kPaper, kLong };
+enum class Preset { kSmoke, kCpu, kPaper, kLong, kEps03 };
 
 // The preset's name, as --preset takes it and a table records it.
 std::string PresetName(Preset p);
+
+// The presets whose tables are kept in the repository (results/<name>) and
+// whose claims are judged at two budgets: long and eps03.
+bool JudgedAtTwoBudgets(Preset p);
+bool JudgedAtTwoBudgets(const std::string& preset_name);
 
 struct CellResult {
   double clean = 0;
@@ -89,6 +94,15 @@ class Table {
   void AddHalfBudget(const std::string& row, const std::string& column,
                      const std::vector<double>& runs, int collapsed = 0);
   void SetBudgets(int epochs, int half_epochs);
+  // The regime the paper's models are in, and the floor a cell must reach
+  // for a claim on it to be judged (percent, for the Clean and PGD-20
+  // columns). A row under the floor in either column is marked in every
+  // column and no claim on it is judged; one under the regime is marked.
+  // The rows' Clean and PGD-20 are read in `from` (another table, e.g. the
+  // white-box one for the black-box table), else in this one. Call after
+  // every cell is added.
+  void ApplyFloors(double regime_clean, double regime_pgd, double floor_clean,
+                   double floor_pgd, const TableResult* from = nullptr);
   // Records the claims; the Markdown lists them with their outcomes. A
   // contradicted claim is reported, not an error.
   void AddClaims(const std::vector<Claim>& claims);

@@ -20,17 +20,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/cli.h"
+#include "base/status_macros.h"
 
-ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | long | paper");
+ABSL_FLAG(std::string, preset, "cpu", "smoke | cpu | long | eps03 | paper");
 ABSL_FLAG(std::string, out_dir, "",
-          "output directory (default: spat_results/<preset>; results/long for the long preset, "
-          "relative to where the command runs)");
+          "output directory (default: spat_results/<preset>; results/<preset> for the long and "
+          "eps03 presets, relative to where the command runs)");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when present)");
 ABSL_FLAG(bool, cuda_graphs, true, "on CUDA: PGD steps (training and evaluation) as CUDA graphs");
 ABSL_FLAG(int, seeds, 0,
           "runs per table cell, seeds base, base + 1, ... (0: the preset's default: smoke 1, "
-          "cpu 3, long 3, paper 4)");
+          "cpu 3, long 3, eps03 3, paper 4)");
 ABSL_FLAG(std::string, shard, "",
           "i/N: train only this shard's share of the cells (cell ordinal mod N == i); "
           "no table is written");
@@ -98,94 +99,113 @@ TablesFn Two(const std::function<absl::StatusOr<std::pair<Table, Table>>(const H
   };
 }
 
-int HarnessMain(int argc, char** argv, const std::string& id,
-                const std::function<int(const Harness&)>& body) {
-  absl::SetProgramUsageMessage(absl::StrCat(
-      "Reproduces the paper's ", id, " (our numbers beside the paper's).\n  --preset=smoke|cpu|long|paper "
-      "--seeds=N --out_dir=DIR [--shard=i/N | --merge | --status]"));
-  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
-  if (rest.size() > 1) {
-    std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
-    return 2;
+namespace {
+
+// --shard, --merge, --status and --jobs: which combinations make sense.
+absl::Status CheckModeFlags(const HarnessOptions& o, int jobs) {
+  if (!absl::GetFlag(FLAGS_shard).empty() && absl::GetFlag(FLAGS_merge)) {
+    return absl::InvalidArgumentError(
+        "--shard and --merge exclude each other: run the shards, then --merge once");
   }
-  absl::StatusOr<Preset> preset = ParsePreset(absl::GetFlag(FLAGS_preset));
-  if (!preset.ok()) {
-    std::cerr << "error: " << preset.status().message() << "\n";
-    return 2;
+  if (o.status && (o.num_shards > 1 || absl::GetFlag(FLAGS_merge) || jobs > 1)) {
+    return absl::InvalidArgumentError(
+        "--status reads the cells only; use it without --shard, --merge and --jobs");
   }
-  if (absl::GetFlag(FLAGS_threads) < 0) {
-    std::cerr << "error: --threads must be >= 0\n";
-    return 2;
-  }
-  if (absl::GetFlag(FLAGS_seeds) < 0 || absl::GetFlag(FLAGS_seeds) > 100) {
-    std::cerr << "error: --seeds=" << absl::GetFlag(FLAGS_seeds)
-              << ": expected 1 to 100 runs per cell (0: the preset's default)\n";
-    return 2;
-  }
-  HarnessOptions o;
-  o.seeds = absl::GetFlag(FLAGS_seeds) > 0 ? absl::GetFlag(FLAGS_seeds) : DefaultSeeds(*preset);
-  if (!absl::GetFlag(FLAGS_shard).empty()) {
-    if (absl::Status st = ParseShard(absl::GetFlag(FLAGS_shard), &o.shard, &o.num_shards);
-        !st.ok()) {
-      std::cerr << "error: " << st.message() << "\n";
-      return 2;
-    }
-    if (absl::GetFlag(FLAGS_merge)) {
-      std::cerr << "error: --shard and --merge exclude each other: run the shards, then "
-                   "--merge once\n";
-      return 2;
-    }
-  }
-  o.status = absl::GetFlag(FLAGS_status);
-  if (o.status && (o.num_shards > 1 || absl::GetFlag(FLAGS_merge) || absl::GetFlag(FLAGS_jobs) > 1)) {
-    std::cerr << "error: --status reads the cells only; use it without --shard, --merge and "
-                 "--jobs\n";
-    return 2;
-  }
-  const int jobs = absl::GetFlag(FLAGS_jobs);
   if (jobs < 1 || jobs > 64) {
-    std::cerr << "error: --jobs=" << jobs << ": expected 1 to 64 processes\n";
-    return 2;
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jobs=", jobs, ": expected 1 to 64 processes"));
   }
   if (jobs > 1 && (o.num_shards > 1 || absl::GetFlag(FLAGS_merge))) {
-    std::cerr << "error: --jobs runs its own shards; use it without --shard and --merge\n";
-    return 2;
+    return absl::InvalidArgumentError(
+        "--jobs runs its own shards; use it without --shard and --merge");
   }
-  if (jobs > 1) {
-    const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
-    std::cerr << id << ": training the cells in " << jobs << " processes of "
-              << std::max(1, threads / jobs) << " thread(s)\n";
-    if (int rc = RunShards(argc, argv, jobs, threads); rc != 0) return rc;
+  return absl::OkStatus();
+}
+
+// The harness's options from the flags; InvalidArgument (exit 2) on bad usage.
+absl::StatusOr<HarnessOptions> OptionsFromFlags() {
+  HarnessOptions o;
+  SPAT_ASSIGN_OR_RETURN(o.preset, ParsePreset(absl::GetFlag(FLAGS_preset)));
+  if (absl::GetFlag(FLAGS_threads) < 0) {
+    return absl::InvalidArgumentError("--threads must be >= 0");
   }
-  o.merge = absl::GetFlag(FLAGS_merge) || jobs > 1;
-  o.preset = *preset;
-  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty() ? DefaultOutDir(*preset)
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+  if (seeds < 0 || seeds > 100) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--seeds=", seeds, ": expected 1 to 100 runs per cell (0: the preset's default)"));
+  }
+  o.seeds = seeds > 0 ? seeds : DefaultSeeds(o.preset);
+  if (!absl::GetFlag(FLAGS_shard).empty()) {
+    SPAT_RETURN_IF_ERROR(ParseShard(absl::GetFlag(FLAGS_shard), &o.shard, &o.num_shards));
+  }
+  o.status = absl::GetFlag(FLAGS_status);
+  SPAT_RETURN_IF_ERROR(CheckModeFlags(o, absl::GetFlag(FLAGS_jobs)));
+  o.merge = absl::GetFlag(FLAGS_merge) || absl::GetFlag(FLAGS_jobs) > 1;
+  o.out_dir = UserPath(absl::GetFlag(FLAGS_out_dir).empty() ? DefaultOutDir(o.preset)
                                                             : absl::GetFlag(FLAGS_out_dir));
   o.threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   o.log = &std::cerr;
-  o.device = DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
   o.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
-  at::set_num_threads(o.threads);
-  Harness h(o);
+  return o;
+}
+
+// One line: what this process does and where it writes.
+void AnnounceStart(const std::string& id, const Harness& h) {
+  const HarnessOptions& o = h.options();
   // One write, so that the lines of --jobs' shards on one terminal do not interleave.
   std::cerr << absl::StrCat(
-      id, ": preset ", PresetName(*preset), ", ", o.seeds, o.seeds == 1 ? " run" : " runs",
+      id, ": preset ", PresetName(o.preset), ", ", o.seeds, o.seeds == 1 ? " run" : " runs",
       " per cell, writing to ", o.out_dir, " (finished cells there are reused)",
       o.status           ? std::string("; --status: reading the cells, training none")
       : h.TrainingOnly() ? absl::StrCat("; shard ", o.shard, "/", o.num_shards,
                                         ": training only this shard's cells")
                          : std::string(o.merge ? "; merging the shards' cells" : ""),
       "\n");
-  const int rc = body(h);
-  if (rc == 0 && o.status) {
-    std::cout << id << " (" << PresetName(*preset) << ", " << o.out_dir
+}
+
+// After the body: --status's totals, or what a shard has done.
+void ReportEnd(const std::string& id, const Harness& h) {
+  const HarnessOptions& o = h.options();
+  if (o.status) {
+    std::cout << id << " (" << PresetName(o.preset) << ", " << o.out_dir
               << "): " << h.StatusSummary() << "\n";
-  } else if (rc == 0 && h.TrainingOnly()) {
+  } else if (h.TrainingOnly()) {
     std::cerr << absl::StrFormat(
         "%s shard %d/%d: %d of %d cells are done in %s/cells/. When every shard is done, "
         "gather their cells/ directories into one --out_dir and run with --merge.\n",
         id, o.shard, o.num_shards, h.cells_owned(), h.cells_visited(), o.out_dir);
   }
+}
+
+}  // namespace
+
+int HarnessMain(int argc, char** argv, const std::string& id,
+                const std::function<int(const Harness&)>& body) {
+  absl::SetProgramUsageMessage(absl::StrCat(
+      "Reproduces the paper's ", id,
+      " (our numbers beside the paper's).\n  --preset=smoke|cpu|long|eps03|paper "
+      "--seeds=N --out_dir=DIR [--shard=i/N | --merge | --status]"));
+  std::vector<char*> rest = spat::ParseCommandLineOrExit(argc, argv);
+  if (rest.size() > 1) {
+    std::cerr << "error: unexpected argument '" << rest[1] << "'\n";
+    return 2;
+  }
+  absl::StatusOr<HarnessOptions> o = OptionsFromFlags();
+  if (!o.ok()) {
+    std::cerr << "error: " << o.status().message() << "\n";
+    return 2;
+  }
+  if (const int jobs = absl::GetFlag(FLAGS_jobs); jobs > 1) {
+    std::cerr << id << ": training the cells in " << jobs << " processes of "
+              << std::max(1, o->threads / jobs) << " thread(s)\n";
+    if (int rc = RunShards(argc, argv, jobs, o->threads); rc != 0) return rc;
+  }
+  o->device = DeviceFromFlagOrExit(absl::GetFlag(FLAGS_device), &std::cerr);
+  at::set_num_threads(o->threads);
+  Harness h(*o);
+  AnnounceStart(id, h);
+  const int rc = body(h);
+  if (rc == 0) ReportEnd(id, h);
   return rc;
 }
 
@@ -211,7 +231,7 @@ int TableMain(int argc, char** argv, const std::string& id, const TablesFn& run,
       }
       std::cout << RenderMarkdown(table.result()) << "\n";
     }
-    if (h.options().preset != Preset::kLong) {
+    if (!JudgedAtTwoBudgets(h.options().preset)) {
       std::cout << "Tables from models trained to 98% clean accuracy, with each claim judged "
                    "only where its verdict holds at half the budget too: results/long/ in the "
                    "repository (README.md, \"Results\"; `--preset=long` reproduces them).\n";

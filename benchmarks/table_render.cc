@@ -1,6 +1,7 @@
 #include "benchmarks/table_render.h"
 
 #include <cstdlib>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,17 @@ std::string Fmt(double v) { return absl::StrFormat("%.2f", v); }
 // Clean cell below it is marked.
 bool UnderCleanFloor(const TableResult& t, const ResultCell& c) {
   return t.preset() == "long" && c.column() == "Clean" && c.runs_size() > 0 && c.ours() < 98.0;
+}
+
+// The eps03 preset's marks on a Clean or PGD-20 cell: under the floor its
+// row's claims need, or under the paper's regime; empty otherwise.
+std::string RegimeMark(const TableResult& t, const ResultCell& c) {
+  if (!t.has_regime_clean() || c.runs_size() == 0) return "";
+  const bool clean = c.column() == "Clean", pgd = c.column() == "PGD-20";
+  if (!clean && !pgd) return "";
+  if (c.ours() < (clean ? t.floor_clean() : t.floor_pgd())) return " *under the floor*";
+  if (c.ours() < (clean ? t.regime_clean() : t.regime_pgd())) return " *under the paper's regime*";
+  return "";
 }
 
 // False: a table the paper does not have.
@@ -70,7 +82,7 @@ std::string CellText(const TableResult& t, const ResultCell& cell) {
       "**", ours, "**",
       cell.has_paper() ? absl::StrCat(" (", Fmt(cell.paper()), ")") : std::string(" (—)"), half,
       cell.has_converged() && !cell.converged() ? " *not converged*" : "",
-      UnderCleanFloor(t, cell) ? " *under 98% clean*" : "");
+      UnderCleanFloor(t, cell) ? " *under 98% clean*" : "", RegimeMark(t, cell));
 }
 
 // The table proper: a header row, then each row that has a cell.
@@ -162,6 +174,28 @@ std::string MarkNotes(const TableResult& t) {
   return md;
 }
 
+// What the eps03 preset's marks mean, where the table has them.
+std::string RegimeNotes(const TableResult& t) {
+  if (!t.has_regime_clean()) return "";
+  std::set<std::string> below_regime, below_floor;
+  for (const ResultCell& c : t.cells()) {
+    if (c.below_floor()) below_floor.insert(c.row());
+    if (!RegimeMark(t, c).empty()) below_regime.insert(c.row());
+  }
+  std::string md = absl::StrFormat(
+      "\n**The paper's regime**: its MNIST models reach %.0f%% clean and %.0f%% PGD-20 or "
+      "more at eps 0.3 (80 epochs of PGD-40); cells below are marked *under the paper's "
+      "regime*: a less trained model than the paper's, which a claim still compares. A row "
+      "under %.0f%% clean or %.0f%% PGD-20 is marked *under the floor* and no claim on it is "
+      "judged.",
+      t.regime_clean(), t.regime_pgd(), t.floor_clean(), t.floor_pgd());
+  absl::StrAppend(&md, " Rows under the regime: ",
+                  below_regime.empty() ? "none" : absl::StrJoin(below_regime, ", "),
+                  "; under the floor: ",
+                  below_floor.empty() ? "none" : absl::StrJoin(below_floor, ", "), ".\n");
+  return md;
+}
+
 std::string Notes(const TableResult& t) {
   std::string md;
   for (const auto& n : t.notes()) absl::StrAppend(&md, "\n- ", n);
@@ -215,7 +249,8 @@ std::string ClaimLine(const TableResult& t, const ClaimResult& c) {
 std::string RenderMarkdown(const TableResult& t) {
   const bool paper_numbers = HasPaperNumbers(t);
   std::string md = absl::StrCat(Heading(t, paper_numbers), Grid(t), HalfBudgetNote(t),
-                                Protocols(t, paper_numbers), MarkNotes(t), Notes(t));
+                                Protocols(t, paper_numbers), MarkNotes(t), RegimeNotes(t),
+                                Notes(t));
   if (t.claims_size() > 0) {
     absl::StrAppend(&md, ClaimsHeading(t, paper_numbers));
     for (const ClaimResult& c : t.claims()) absl::StrAppend(&md, ClaimLine(t, c));

@@ -40,11 +40,20 @@ expect() {
   echo "ok   [$name] exit $rc: $(grep -F -- "$pattern" "$err" | head -1 | cut -c1-160)"
 }
 
+# The tiny set's images are all alike: no model leaves chance on it, which
+# the collapse check would stop (tested on its own below).
 tiny=(--dataset=mnist --model=small_cnn --method=natural --epochs=1 --batch_size=32
-      --eval_steps=1 --threads=1)
+      --eval_steps=1 --threads=1 --stop_at_chance=false)
 
 good="$tmp/good"; make_set "$good"
 expect good 0 "training small_cnn" -- "${tiny[@]}" --data_dir="$good" --out_dir="$tmp/run-good"
+# A run that never leaves chance is stopped, recorded, and exits 1 saying so.
+expect at_chance 1 "the run collapsed at epoch 1: clean accuracy" -- "${tiny[@]}" \
+  --stop_at_chance=true --data_dir="$good" --out_dir="$tmp/run-chance"
+grep -q '"collapsedEpoch": 1\|"collapsed_epoch": 1' "$tmp/run-chance/metrics.json" ||
+  { echo "FAIL [at_chance]: metrics.json does not record the collapse"; failures=$((failures + 1)); }
+expect ramp_too_long 2 "train_attack.ramp_epochs" -- "${tiny[@]}" --method=madry --ramp_epochs=3 \
+  --data_dir="$good" --out_dir="$tmp/run-ramp"
 
 bad="$tmp/truncated"; make_set "$bad"
 head -c 20000 "$good/train-images-idx3-ubyte" > "$bad/train-images-idx3-ubyte"
@@ -95,8 +104,8 @@ for name in clean fgsm pgd mim cw apgd_ce apgd_t fab square aa; do
   steps=(--eval_steps=2)
   [[ "$name" == clean || "$name" == fgsm ]] && steps=()
   expect "eval_$name" 0 "training small_cnn" -- --dataset=mnist --method=natural --epochs=1 \
-    --batch_size=32 --threads=1 --data_dir="$good" --eval_attack="$name" "${steps[@]}" \
-    --out_dir="$tmp/eval-$name"
+    --batch_size=32 --threads=1 --stop_at_chance=false --data_dir="$good" \
+    --eval_attack="$name" "${steps[@]}" --out_dir="$tmp/eval-$name"
   grep -q '"eval_protocol"' "$tmp/eval-$name/metrics.json" ||
     { echo "FAIL [eval_$name]: no eval_protocol in metrics.json"; failures=$((failures + 1)); }
 done
@@ -104,7 +113,7 @@ grep -q 'fab (white-box)' "$tmp/eval-fab/metrics.json" ||
   { echo "FAIL [eval_fab]: metrics.json does not say FAB ran"; failures=$((failures + 1)); }
 printf 'method { name: "natural" }\neval_attack { name: "fab" num_steps: 20 }\n' > "$tmp/fab.textproto"
 expect fab_config 0 "fab-20" -- --config="$tmp/fab.textproto" --epochs=1 --batch_size=32 --threads=1 \
-  --data_dir="$good" --out_dir="$tmp/fab-run"
+  --stop_at_chance=false --data_dir="$good" --out_dir="$tmp/fab-run"
 expect fgsm_steps 2 "--eval_steps (eval_attack.num_steps): attack 'fgsm' takes no step count" -- \
   "${tiny[@]}" --eval_attack=fgsm --out_dir="$tmp/r24"
 expect transfer_eval 2 "--eval_attack (eval_attack.name): unknown value 'transfer_pgd20'" -- \

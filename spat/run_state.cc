@@ -45,6 +45,10 @@ TrainConfig WhatIsComputed(TrainConfig c) {
   c.mutable_train_attack()->clear_loss();
   c.clear_eval_every();  // which epochs are evaluated, not what is trained
   c.clear_stop_at_chance();  // ends a collapsed run; a healthy one is the same
+  // A field set to its default computes what the field unset does: a run
+  // configured by flags and the same run configured by a preset that spells
+  // the defaults out are one run.
+  SetDefaultsExplicitly(&c);
   return c;
 }
 

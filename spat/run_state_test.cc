@@ -44,6 +44,19 @@ TEST(SameRun, WhereAndHowFastItRunsIsNotPartOfTheRun) {
   EXPECT_TRUE(CheckSameRun(Config(2), now, SameRun::kExactly).ok());
 }
 
+TEST(SameRun, AFieldSpelledAtItsDefaultIsTheFieldUnset) {
+  TrainConfig spelled = Config(2);
+  spelled.mutable_method()->set_s(5.0);  // the default
+  spelled.mutable_train_attack()->set_ramp_epochs(0);
+  spelled.set_stop_at_chance(false);  // ends a collapsed run only
+  EXPECT_TRUE(CheckSameRun(Config(2), spelled, SameRun::kExactly).ok());
+  spelled.mutable_method()->set_s(6.0);
+  EXPECT_FALSE(CheckSameRun(Config(2), spelled, SameRun::kExactly).ok());
+  TrainConfig ramped = Config(2);
+  ramped.mutable_train_attack()->set_ramp_epochs(1);
+  EXPECT_FALSE(CheckSameRun(Config(2), ramped, SameRun::kExactly).ok());
+}
+
 TEST(SameRun, WhatIsComputedIsAndEpochsOnlyGrowOnResume) {
   TrainConfig lr = Config(2);
   lr.mutable_optimizer()->set_lr(0.05);

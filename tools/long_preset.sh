@@ -1,15 +1,17 @@
 #!/bin/bash
-# The long preset on one machine: Table 1, then Tables 4-5, in N lanes (one
-# single-threaded process each), then the tables.
+# A stored preset on one machine, in N lanes (one single-threaded process
+# each), then its tables: the long preset (Table 1, then Tables 4-5, MNIST at
+# eps 0.1) or, with --preset=eps03, Tables 4-5 at the paper's eps 0.3.
 #
-#   tools/long_preset.sh [--lanes=N] [--bin=DIR] [--out_dir=DIR]
+#   tools/long_preset.sh [--preset=long|eps03] [--lanes=N] [--bin=DIR] [--out_dir=DIR]
 #
 # Lane i trains Table 1's cells of shard i/N, then Tables 4-5's of shard i/N,
 # so a lane that finishes Table 1 early goes on with Tables 4-5 instead of
 # waiting (a cell two lanes need, such as SPAT's defaults that both tables
 # share, is locked by the first and reused by the second). When every lane is
 # done, both binaries run with --merge and write the tables into the results
-# folder (and, for results/long, into README.md: tools/long_readme.py).
+# folder (and, for results/long and results/eps03, into README.md:
+# tools/long_readme.py).
 # Finished cells are reused and an interrupted one resumes, so the script can
 # be stopped and started again at any time; each start first says how far the
 # cells are (the binaries' --status).
@@ -28,25 +30,33 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 lanes=2
 bin=""
-out=results/long
+preset=long
+out=""
 for a in "$@"; do
   case $a in
+    --preset=*) preset=${a#--preset=} ;;
     --lanes=*) lanes=${a#--lanes=} ;;
     --bin=*) bin=${a#--bin=} ;;
     --out_dir=*) out=${a#--out_dir=} ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
+case $preset in
+  long) binaries=(table1_sweep table4_5_mnist) ;;
+  eps03) binaries=(table4_5_mnist) ;;
+  *) echo "error: --preset=$preset: expected long or eps03" >&2; exit 2 ;;
+esac
+[[ -n $out ]] || out=results/$preset
 if ! [[ $lanes =~ ^[1-9][0-9]*$ ]]; then
   echo "error: --lanes=$lanes: expected a positive number of processes" >&2
   exit 2
 fi
 if [[ -z $bin ]]; then
-  bazel build //benchmarks:table1_sweep //benchmarks:table4_5_mnist || exit 1
+  bazel build "${binaries[@]/#/\/\/benchmarks:}" || exit 1
   bin=$root/bazel-bin/benchmarks
 fi
-for b in table1_sweep table4_5_mnist; do
+for b in "${binaries[@]}"; do
   if [[ ! -x $bin/$b ]]; then
     echo "error: --bin=$bin has no $b" >&2
     exit 2
@@ -54,10 +64,10 @@ for b in table1_sweep table4_5_mnist; do
 done
 mkdir -p "$out" || exit 1
 # How far the cells are (finished ones are reused, an interrupted one resumes).
-for b in table1_sweep table4_5_mnist; do
-  "$bin/$b" --preset=long --out_dir="$out" --status 2>/dev/null
+for b in "${binaries[@]}"; do
+  "$bin/$b" --preset="$preset" --out_dir="$out" --status 2>/dev/null
 done
-logs=${TMPDIR:-/tmp}/long_preset
+logs=${TMPDIR:-/tmp}/long_preset/$preset
 mkdir -p "$logs" || exit 1
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 alive=$out/.alive
@@ -95,8 +105,9 @@ stop() {
 trap stop INT TERM
 for ((i = 0; i < lanes; i++)); do
   (
-    "$bin/table1_sweep" --preset=long --out_dir="$out" --shard="$i/$lanes" --threads=1 &&
-      "$bin/table4_5_mnist" --preset=long --out_dir="$out" --shard="$i/$lanes" --threads=1
+    for b in "${binaries[@]}"; do
+      "$bin/$b" --preset="$preset" --out_dir="$out" --shard="$i/$lanes" --threads=1 || exit 1
+    done
   ) >"$logs/lane$i.log" 2>&1 &
   pids+=($!)
   echo "lane $i: $logs/lane$i.log"
@@ -110,8 +121,8 @@ for ((i = 0; i < lanes; i++)); do
   fi
 done
 if ((rc == 0)); then
-  for b in table1_sweep table4_5_mnist; do
-    if ! "$bin/$b" --preset=long --out_dir="$out" --merge --threads="$(nproc)" \
+  for b in "${binaries[@]}"; do
+    if ! "$bin/$b" --preset="$preset" --out_dir="$out" --merge --threads="$(nproc)" \
       >"$logs/$b.md" 2>"$logs/$b.merge.log"; then
       echo "$b --merge failed: $logs/$b.merge.log" >&2
       tail -5 "$logs/$b.merge.log" >&2
@@ -122,9 +133,9 @@ fi
 kill "$heartbeat" 2>/dev/null
 echo "$(date -u +%FT%TZ) end (exit $rc): $(($(date +%s) - start)) s wall" >>"$out/runs.log"
 if ((rc == 0)); then
-  echo "tables: $out/table1.md, $out/table4.md, $out/table5.md"
-  # README.md shows the repository's own results/long.
-  if [[ $(cd "$out" && pwd) == "$root/results/long" ]]; then
+  echo "tables: $(ls "$out"/table*.md | tr '\n' ' ')"
+  # README.md shows the repository's own results/long and results/eps03.
+  if [[ $(cd "$out" && pwd) == "$root/results/$preset" ]]; then
     python3 tools/long_readme.py || rc=1
   fi
 fi

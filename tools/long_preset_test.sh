@@ -28,6 +28,15 @@ tail -2 "$tmp/calls" | grep -c -- "--merge" | grep -qx 2 || fail "merges not las
 grep -q " start: 2 lane(s)" "$tmp/out/runs.log" || fail "no start in runs.log"
 grep -q " end (exit 0): " "$tmp/out/runs.log" || fail "no end in runs.log"
 
+# --preset=eps03: Tables 4-5 alone, at that preset.
+: >"$tmp/calls"
+bash "$script" --preset=eps03 --lanes=2 --bin="$tmp/bin" --out_dir="$tmp/out3" >"$tmp/stdout" 2>&1 ||
+  fail "eps03: exit $?: $(cat "$tmp/stdout")"
+grep -qx "table4_5_mnist --preset=eps03 --out_dir=$tmp/out3 --shard=1/2 --threads=1" "$tmp/calls" ||
+  fail "eps03 shard 1: $(cat "$tmp/calls")"
+grep -q "table1_sweep" "$tmp/calls" && fail "eps03 ran Table 1: $(cat "$tmp/calls")"
+bash "$script" --preset=cifar --bin="$tmp/bin" >/dev/null 2>&1; [[ $? == 2 ]] || fail "unknown preset"
+
 # A lane that fails: exit 1, no merge.
 printf '#!/bin/bash\nexit 3\n' >"$tmp/bin/table4_5_mnist"
 : >"$tmp/calls"

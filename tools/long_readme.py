@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""README's long-preset tables, from the stored results.
+"""README's stored tables (the eps03 and long presets), from the stored results.
 
     tools/long_readme.py [--check] [--root=DIR]
 
-Writes the block of README.md between the two `long-preset-tables` markers
-from results/long/: for Tables 1, 4 and 5 the table as its .md file has it
+Writes, for each preset, the block of README.md between its two markers
+(`eps03-tables`, `long-preset-tables`) from results/<preset>/: for each of
+its tables (eps03: Tables 4 and 5; long: Tables 1, 4 and 5) the table as its .md file has it
 (ours, mean +- sd, the paper's in parentheses, the half-budget mean), every
 claim's verdict with its p and n (and at half the budget), and the wall time
 that runs.log records once every table is there. A table not there yet is
@@ -21,9 +22,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import long_compute  # noqa: E402  (tools/long_compute.py: the wall time)
 
-BEGIN = "<!-- long-preset-tables: begin (tools/long_readme.py writes this block) -->"
-END = "<!-- long-preset-tables: end -->"
-TABLES = ("table1", "table4", "table5")
+# preset -> (marker, tables, the command that runs it)
+PRESETS = {
+    "eps03": ("eps03-tables", ("table4", "table5"), "tools/long_preset.sh --preset=eps03"),
+    "long": ("long-preset-tables", ("table1", "table4", "table5"), "tools/long_preset.sh"),
+}
+
+
+def markers(preset):
+    marker = PRESETS[preset][0]
+    return (f"<!-- {marker}: begin (tools/long_readme.py writes this block) -->",
+            f"<!-- {marker}: end -->")
+
+
+# The long preset's markers, as they were first named.
+BEGIN, END = markers("long")
 
 
 def _p(p):
@@ -50,7 +63,7 @@ def _claim_line(c):
     return line
 
 
-def _table_block(md_path, result):
+def _table_block(md_path, result, preset):
     with open(md_path) as f:
         lines = f.read().splitlines()
     table = []
@@ -64,7 +77,7 @@ def _table_block(md_path, result):
     for c in result.get("claims", []):
         counts[c.get("outcome", "")] = counts.get(c.get("outcome", ""), 0) + 1
     summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
-    out = [f"**{result.get('title', name)}** ([{name}](results/long/{name}): protocol, "
+    out = [f"**{result.get('title', name)}** ([{name}](results/{preset}/{name}): protocol, "
            f"notes and each claim's evidence)", ""]
     out += table
     out += ["", f"Claims ({summary or 'none'}):", ""]
@@ -72,30 +85,39 @@ def _table_block(md_path, result):
     return out
 
 
-def block(root):
-    results = os.path.join(root, "results", "long")
+def _names(tables):
+    """"Tables 1 and 4-5" / "Tables 4 and 5" / "Table 4"."""
+    nums = [t[len("table"):] for t in tables]
+    if nums == ["1", "4", "5"]:
+        return "Tables 1 and 4-5"
+    return ("Tables " if len(nums) > 1 else "Table ") + " and ".join(nums)
+
+
+def block(root, preset="long"):
+    _, tables, command = PRESETS[preset]
+    results = os.path.join(root, "results", preset)
     done, missing = [], []
-    for t in TABLES:
+    for t in tables:
         md, js = os.path.join(results, t + ".md"), os.path.join(results, t + ".json")
         if os.path.isfile(md) and os.path.isfile(js):
             done.append((md, js))
         else:
             missing.append("Table " + t[len("table"):])
     if not done:
-        return ["Tables 1 and 4-5 appear here when every cell in results/long/ has finished;",
-                "until then `results/long/cells/` holds the finished ones."]
+        return [f"{_names(tables)} appear here when every cell in results/{preset}/ has "
+                "finished;", f"until then `results/{preset}/cells/` holds the finished ones."]
     out = []
     for md, js in done:
-        out += _table_block(md, long_compute.load_json(js)) + [""]
+        out += _table_block(md, long_compute.load_json(js), preset) + [""]
     if missing:
         # The wall time waits for the whole run: runs.log grows until then.
         out.append(f"{' and '.join(missing)} appear here when their cells have finished; "
-                   "until then `results/long/cells/` holds the finished ones.")
+                   f"until then `results/{preset}/cells/` holds the finished ones.")
         return out
     seconds, starts, ends, unknown, open_run, cpus = long_compute.wall_summary(results)
     wall = (f"Their runs took {seconds / 3600:.1f} h of wall time over {ends} start(s) of "
-            f"`tools/long_preset.sh` on {'; '.join(cpus) or 'an unrecorded CPU'} "
-            f"(results/long/runs.log")
+            f"`{command}` on {'; '.join(cpus) or 'an unrecorded CPU'} "
+            f"(results/{preset}/runs.log")
     if unknown:
         wall += f"; {unknown} start(s) killed with no record of their time, not counted"
     out.append(wall + "; `tools/long_compute.py` splits it by table).")
@@ -123,24 +145,26 @@ def main(argv):
     except OSError as e:
         print(f"error: {readme}: {e.strerror}", file=sys.stderr)
         return 2
-    begin, end = text.find(BEGIN), text.find(END)
-    if begin < 0 or end < begin:
-        print(f"error: {readme} has no block between '{BEGIN}' and '{END}'", file=sys.stderr)
-        return 2
-    new = "\n".join([BEGIN] + block(root) + [END])
-    old = text[begin:end + len(END)]
-    if check:
-        if old == new:
-            return 0
-        print(f"{readme}: the long-preset tables differ from results/long/; run "
-              "tools/long_readme.py to update them", file=sys.stderr)
-        return 1
-    if old != new:
+    updated = text
+    for preset in PRESETS:
+        begin_marker, end_marker = markers(preset)
+        begin, end = updated.find(begin_marker), updated.find(end_marker)
+        if begin < 0 or end < begin:
+            print(f"error: {readme} has no block between '{begin_marker}' and '{end_marker}'",
+                  file=sys.stderr)
+            return 2
+        new = "\n".join([begin_marker] + block(root, preset) + [end_marker])
+        if check and updated[begin:end + len(end_marker)] != new:
+            print(f"{readme}: the {preset} preset's tables differ from results/{preset}/; run "
+                  "tools/long_readme.py to update them", file=sys.stderr)
+            return 1
+        updated = updated[:begin] + new + updated[end + len(end_marker):]
+    if not check and updated != text:
         tmp = readme + ".tmp"
         with open(tmp, "w") as f:
-            f.write(text[:begin] + new + text[end + len(END):])
+            f.write(updated)
         os.replace(tmp, readme)
-        print(f"{readme}: long-preset tables updated")
+        print(f"{readme}: stored tables updated")
     return 0
 
 

@@ -8,10 +8,14 @@ script=$(dirname "$0")/long_readme.py
 [[ -f $script ]] || script=$TEST_SRCDIR/spat/tools/long_readme.py
 tmp=${TEST_TMPDIR:-$(mktemp -d)}/long_readme
 rm -rf "$tmp"
-mkdir -p "$tmp/results/long"
+mkdir -p "$tmp/results/long" "$tmp/results/eps03"
 fail() { echo "FAIL: $*"; exit 1; }
 cat >"$tmp/README.md" <<'MD'
 # Project
+
+<!-- eps03-tables: begin (tools/long_readme.py writes this block) -->
+stale
+<!-- eps03-tables: end -->
 
 <!-- long-preset-tables: begin (tools/long_readme.py writes this block) -->
 stale
@@ -23,11 +27,13 @@ run() { python3 "$script" --root="$tmp" "$@"; }
 # No tables yet: the block says when they come.
 run >/dev/null || fail "exit $? without tables"
 grep -q "appear here when every cell" "$tmp/README.md" || fail "no placeholder: $(cat "$tmp/README.md")"
+grep -q "Tables 4 and 5 appear here when every cell in results/eps03/" "$tmp/README.md" ||
+  fail "no eps03 placeholder: $(cat "$tmp/README.md")"
 run --check || fail "--check right after writing"
 
-mktable() {
-  local t=$1
-  cat >"$tmp/results/long/$t.md" <<MD
+mktable() {  # mktable TABLE [PRESET]
+  local t=$1 preset=${2:-long}
+  cat >"$tmp/results/$preset/$t.md" <<MD
 # $t title
 
 Each cell: ...
@@ -38,7 +44,7 @@ Each cell: ...
 
 ## The paper's claims, tested on our runs
 MD
-  cat >"$tmp/results/long/$t.json" <<JSON
+  cat >"$tmp/results/$preset/$t.json" <<JSON
 {"title": "$t title", "claims": [
  {"statement": "s helps", "outcome": "holds", "p": 0.0012, "evidence": "s=1 93 (n=3) vs s=3 96 (n=3)",
   "half_budget_outcome": "holds", "half_budget_p": 0.00002},
@@ -56,7 +62,8 @@ for want in "**table1 title** ([table1.md](results/long/table1.md)" \
   "Table 4 and Table 5 appear here when their cells have finished"; do
   [[ $readme == *"$want"* ]] || fail "README lacks '$want': $readme"
 done
-[[ $readme != *"wall time"* && $readme != *"every cell in"* ]] || fail "partial block: $readme"
+[[ $readme != *"wall time"* && $readme != *"every cell in results/long"* ]] ||
+  fail "partial block: $readme"
 run --check || fail "--check after writing table1 alone"
 
 mktable table4
@@ -78,6 +85,21 @@ done
 [[ $readme == *stale* || $readme == *"# Project"*"# Project"* ]] && fail "block not replaced: $readme"
 [[ $readme != *"## The paper's claims"* ]] || fail "copied past the table"
 run --check || fail "--check after writing"
+
+# The eps03 preset's tables go into their own block, linked to their folder.
+mktable table4 eps03
+mktable table5 eps03
+printf '%s\n' "2026-02-01T00:00:00Z start: 2 lane(s), 2 core(s), CPU B" \
+  "2026-02-02T00:00:00Z end (exit 0): 86400 s wall" >"$tmp/results/eps03/runs.log"
+run >/dev/null || fail "exit $? with eps03 tables"
+readme=$(cat "$tmp/README.md")
+for want in "**table4 title** ([table4.md](results/eps03/table4.md)" \
+  "Their runs took 24.0 h of wall time over 1 start(s) of \`tools/long_preset.sh --preset=eps03\` on CPU B"; do
+  [[ $readme == *"$want"* ]] || fail "README lacks '$want': $readme"
+done
+[[ ${readme%%long-preset-tables: begin*} == *"results/eps03/table4.md"* ]] ||
+  fail "the eps03 block is not the first: $readme"
+run --check || fail "--check after writing eps03"
 
 echo '{"claims": [' >"$tmp/results/long/table5.json"
 err=$(run 2>&1); rc=$?
