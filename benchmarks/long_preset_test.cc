@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <sstream>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,11 @@ namespace {
 
 // A finished cell of `config` in out_dir/cells/<cell> whose final attacks
 // gave `clean` and `pgd`.
-// SPAT's defaults also hold Table 4-5's attacks (LongPresetEvals).
+// SPAT's defaults also hold Table 4-5's attacks (LongPresetEvals). With
+// `collapsed_epoch`, a run the trainer stopped there (no final attacks).
 void WriteCell(const std::string& out_dir, const std::string& cell, TrainConfig config,
-               double clean, double pgd, bool robustness = false, bool autoattack = false) {
+               double clean, double pgd, bool robustness = false, bool autoattack = false,
+               Preset preset = Preset::kLong, int collapsed_epoch = 0) {
   const std::string dir = absl::StrCat(out_dir, "/cells/", cell);
   ASSERT_TRUE(MakeDirs(dir).ok());
   config.set_out_dir(dir);
@@ -39,7 +42,9 @@ void WriteCell(const std::string& out_dir, const std::string& cell, TrainConfig 
   const RunDir run(dir);
   ASSERT_TRUE(run.WriteConfig(*resolved).ok());
   TrainSummary s;
-  for (int e = 1; e <= resolved->optimizer().epochs(); ++e) {
+  s.chance_accuracy = 17.6;  // recorded: no test set needed to check the curve
+  const int epochs = collapsed_epoch > 0 ? collapsed_epoch : resolved->optimizer().epochs();
+  for (int e = 1; e <= epochs; ++e) {
     EpochRecord r;
     r.epoch = e;
     r.clean = clean - 1;  // the 1,000-image curve: not what the tables show
@@ -49,9 +54,15 @@ void WriteCell(const std::string& out_dir, const std::string& cell, TrainConfig 
   }
   s.clean_accuracy = clean - 1;
   s.pgd_accuracy = pgd - 1;
+  if (collapsed_epoch > 0) {
+    s.epochs.back().clean = s.clean_accuracy = 11.35;
+    s.collapsed_epoch = collapsed_epoch;
+    s.collapse_reason = "clean accuracy at chance";
+  }
   ASSERT_TRUE(run.WriteMetrics(*resolved, s, 1, "cpu", "pgd20").ok());
+  if (collapsed_epoch > 0) return;
   CellEvalRecords evals;
-  const CellEvals wanted = LongPresetEvals(config, robustness, autoattack);
+  const CellEvals wanted = LongPresetEvals(config, robustness, autoattack, preset);
   for (const CellEvals::Attack& a : wanted.attacks) {
     CellEvalRecord* e = evals.add_evals();
     e->set_attack(a.name);
@@ -69,9 +80,10 @@ void WriteCell(const std::string& out_dir, const std::string& cell, TrainConfig 
 
 // The long preset over the cells in `out`, 3 seeds; --merge: nothing may
 // train or be attacked.
-HarnessOptions MergeOptions(const std::string& out, std::ostringstream* log) {
+HarnessOptions MergeOptions(const std::string& out, std::ostringstream* log,
+                            Preset preset = Preset::kLong) {
   HarnessOptions o;
-  o.preset = Preset::kLong;
+  o.preset = preset;
   o.seeds = 3;
   o.out_dir = out;
   o.threads = 1;
@@ -261,6 +273,76 @@ TEST(LongPreset, Tables45AreAssembledFromStoredCellsWithAutoAttackFromTheBaseSee
   // Madry's clean accuracy (99 - 0.1, 99, 99.1) passes; none is marked.
   EXPECT_EQ(md.find("*under 98% clean*"), std::string::npos) << md;
   EXPECT_NE(md.find("(n=1)"), std::string::npos) << md;
+}
+
+// The eps03 preset's Tables 4-5 from stored cells: a collapsed run is left
+// out and its replacement counted in; a row under the floor is marked and no
+// claim on it is judged; rows under the paper's regime are marked.
+TEST(Eps03Preset, TablesMarkTheFloorTheRegimeAndCollapsedRuns) {
+  const std::string out = TestDir("eps03");
+  absl::StatusOr<TrainConfig> madry = Tables45CellConfig(Preset::kEps03, "madry");
+  ASSERT_TRUE(madry.ok()) << madry.status();
+  EXPECT_EQ(madry->train_attack().epsilon(), kEps03Epsilon);
+  EXPECT_EQ(madry->train_attack().ramp_epochs(), 1);
+  EXPECT_EQ(madry->optimizer().epochs(), kEps03Epochs);
+  const CellEvals e = LongPresetEvals(*madry, true, false, Preset::kEps03);
+  WriteCell(out, e.source_cell, e.source, 99.0, 0.5, false, false, Preset::kEps03);
+  // Madry under the regime's clean 98%; SPAT under the floor's PGD-20 85%;
+  // TRADES's seed 2 collapsed, seed 4 replaced it.
+  for (const auto& [method, clean, pgd] : std::vector<std::tuple<std::string, double, double>>{
+           {"madry", 97.5, 89}, {"alp", 98.5, 89}, {"trades", 98.5, 88.5}, {"mart", 98.5, 89},
+           {"spat", 96, 80}}) {
+    absl::StatusOr<TrainConfig> full = Tables45CellConfig(Preset::kEps03, method);
+    ASSERT_TRUE(full.ok()) << full.status();
+    for (const int seed : {1, 2, 3, 4}) {
+      if (seed == 4 && method != "trades") continue;
+      TrainConfig c = *full;
+      c.set_seed(seed);
+      const std::string suffix = seed == 1 ? "" : absl::StrCat("_seed", seed);
+      const double d = 0.1 * (seed - 2);
+      const int collapsed = method == "trades" && seed == 2 ? 2 : 0;
+      WriteCell(out, method + suffix, c, clean + d, pgd + d, true, seed == 1, Preset::kEps03,
+                collapsed);
+      if (seed < 4) {
+        WriteCell(out, method + "_half" + suffix, HalfBudget(c), clean - 1 + d, pgd - 3 + d, true,
+                  false, Preset::kEps03);
+      }
+    }
+  }
+  std::ostringstream log;
+  absl::StatusOr<std::pair<Table, Table>> t =
+      RunTables45(Harness(MergeOptions(out, &log, Preset::kEps03)));
+  ASSERT_TRUE(t.ok()) << t.status() << "\n" << log.str();
+  const TableResult& white = t->first.result();
+  EXPECT_EQ(white.preset(), "eps03");
+  EXPECT_EQ(white.half_epochs(), kEps03Epochs / 2);
+  for (const ResultCell& c : white.cells()) {
+    if (c.row() == "TRADES" && c.column() == "PGD-20") {
+      EXPECT_EQ(c.runs_size(), 3);  // seeds 1, 3, 4
+      EXPECT_EQ(c.collapsed_runs(), 1);
+      EXPECT_NEAR(c.ours(), 88.5 + 0.1 * (-1 + 1 + 2) / 3, 1e-9);
+    }
+    EXPECT_EQ(c.below_floor(), c.row() == "SPAT") << c.row() << " / " << c.column();
+  }
+  const std::string md = RenderMarkdown(white);
+  EXPECT_NE(md.find("(n=3, 1 of 4 collapsed)"), std::string::npos) << md;
+  EXPECT_NE(md.find("*under the floor*"), std::string::npos) << md;
+  EXPECT_NE(md.find("*under the paper's regime*"), std::string::npos) << md;
+  EXPECT_NE(md.find("Rows under the regime: Madry, SPAT; under the floor: SPAT."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("radius and step ramped up from 0 over the first 1 epoch"), std::string::npos)
+      << md;
+  const ClaimResult* pgd =
+      FindClaim(white, "SPAT is more robust than every baseline under white-box PGD-20");
+  ASSERT_NE(pgd, nullptr);
+  EXPECT_EQ(pgd->outcome(), "not judged") << pgd->evidence();
+  EXPECT_NE(pgd->evidence().find("'SPAT' under the floor"), std::string::npos) << pgd->evidence();
+  // Madry is above the floor: its black-box claim is judged.
+  const ClaimResult* fgsm =
+      FindClaim(t->second.result(), "Madry: black-box FGSM is stronger than white-box FGSM");
+  ASSERT_NE(fgsm, nullptr);
+  EXPECT_EQ(fgsm->outcome(), "contradicted") << fgsm->evidence();
 }
 
 }  // namespace

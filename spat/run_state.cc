@@ -166,6 +166,7 @@ absl::StatusOr<TrainSummary> RunDir::ReadSummary() const {
   SetFinal(&s);
   s.collapsed_epoch = m.collapsed_epoch();
   s.collapse_reason = m.collapse_reason();
+  s.chance_accuracy = m.chance_accuracy();
   return s;
 }
 
@@ -191,6 +192,7 @@ absl::Status RunDir::WriteMetrics(const TrainConfig& config, const TrainSummary&
   m.set_world_size(world_size);
   m.set_threads(config.threads());
   m.set_device(device);
+  if (summary.chance_accuracy > 0) m.set_chance_accuracy(summary.chance_accuracy);
   if (summary.collapsed()) {
     m.set_collapsed_epoch(summary.collapsed_epoch);
     m.set_collapse_reason(summary.collapse_reason);

@@ -54,6 +54,9 @@ struct TrainSummary {
   int collapsed_epoch = 0;
   std::string collapse_reason;
   bool collapsed() const { return collapsed_epoch > 0; }
+  // ChanceAccuracy of the run's per-epoch test images; 0: not recorded (runs
+  // written before it was).
+  double chance_accuracy = 0;
   double seconds() const;     // training time, summed over the epochs
 };
 

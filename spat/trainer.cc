@@ -496,10 +496,19 @@ absl::StatusOr<TrainSummary> StopCollapsed(const TrainConfig& c, const RunDir& d
 
 absl::StatusOr<bool> MarkCollapseOnCurve(const TrainConfig& c, TrainSummary* summary) {
   if (summary->collapsed() || !c.stop_at_chance()) return summary->collapsed();
-  const data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
-  SPAT_ASSIGN_OR_RETURN(const data::Dataset test,
-                        data::LoadDataset(spec, data::Split::kTest, c.dataset().test_subset()));
-  const double chance = ChanceAccuracy(test.labels, test.num_classes);
+  double chance = summary->chance_accuracy;
+  if (chance <= 0) {  // not recorded: from the test labels
+    const data::DatasetSpec spec{c.dataset().name(), c.dataset().data_dir()};
+    absl::StatusOr<data::Dataset> test =
+        data::LoadDataset(spec, data::Split::kTest, c.dataset().test_subset());
+    if (!test.ok()) {
+      return absl::Status(test.status().code(),
+                          absl::StrCat("the chance level of ", c.out_dir(),
+                                       " (its metrics.json does not record it): ",
+                                       test.status().message()));
+    }
+    chance = ChanceAccuracy(test->labels, test->num_classes);
+  }
   for (const EpochRecord& e : summary->epochs) {
     const std::string why = AtChance(c, chance, e);
     if (why.empty()) continue;
@@ -528,6 +537,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, std::ostream* log, bool
   if (resume) SPAT_RETURN_IF_ERROR(dir.CheckResumable(c));
   if (rc.lead()) SPAT_RETURN_IF_ERROR(dir.WriteConfig(c));
   TrainSummary summary;
+  summary.chance_accuracy = run.chance;
   int first_epoch = 0;
   if (resume) {
     if (absl::StatusOr<TrainSummary> before = dir.ReadSummary(); before.ok() && before->collapsed()) {
