@@ -197,6 +197,33 @@ attacks::EvaluatorOptions EvalOptionsFor(const Harness& h, const Setup& s,
   return eo;
 }
 
+// The two-budget presets' Tables 4-5: budgets, the eps03 preset's floors,
+// and each claim judged at both budgets.
+void JudgeLong(const Setup& s, Preset preset, const std::string& white_id,
+               const Table& white_half, const Table& black_half, Table* white, Table* black) {
+  const int epochs = s.base.optimizer().epochs();
+  const int half_epochs = HalfBudget(s.base).optimizer().epochs();
+  white->SetBudgets(epochs, half_epochs);
+  black->SetBudgets(epochs, half_epochs);
+  if (preset == Preset::kEps03) {
+    // A row's floor is read in Table 4 (white-box Clean and PGD-20, the full
+    // budget) and holds in both tables; the half budget only checks verdicts.
+    white->ApplyFloors(kEps03RegimeClean, kEps03RegimePgd, kEps03FloorClean, kEps03FloorPgd);
+    black->ApplyFloors(kEps03RegimeClean, kEps03RegimePgd, kEps03FloorClean, kEps03FloorPgd,
+                       &white->result());
+  }
+  white->AddClaims(JudgeAtBothBudgets(WhiteBoxClaims(white->result(), false),
+                                      WhiteBoxClaims(white_half.result(), false),
+                                      {{"", {&white->result(), &white_half.result()}}}, epochs,
+                                      half_epochs));
+  black->AddClaims(JudgeAtBothBudgets(
+      BlackBoxClaims(black->result(), white->result(), false),
+      BlackBoxClaims(black_half.result(), white_half.result(), false),
+      {{"", {&black->result(), &black_half.result()}},
+       {white_id, {&white->result(), &white_half.result()}}},
+      epochs, half_epochs));
+}
+
 // The long preset's Tables 4-5: every number is a cell's final attack
 // (CellEvals, read back from its evals.json), each claim also tested at half
 // the budget.
@@ -268,27 +295,7 @@ absl::StatusOr<std::pair<Table, Table>> RunRobustnessLong(
       "AA: one run per method (the base seed) on the first %d test images; the paper reports "
       "no AutoAttack on MNIST, so no claim tests it.",
       kLongAutoAttackImages));
-  const int epochs = s.base.optimizer().epochs();
-  const int half_epochs = HalfBudget(s.base).optimizer().epochs();
-  white.SetBudgets(epochs, half_epochs);
-  black.SetBudgets(epochs, half_epochs);
-  if (preset == Preset::kEps03) {
-    // A row's floor is read in Table 4 (white-box Clean and PGD-20, the full
-    // budget) and holds in both tables; the half budget only checks verdicts.
-    white.ApplyFloors(kEps03RegimeClean, kEps03RegimePgd, kEps03FloorClean, kEps03FloorPgd);
-    black.ApplyFloors(kEps03RegimeClean, kEps03RegimePgd, kEps03FloorClean, kEps03FloorPgd,
-                      &white.result());
-  }
-  white.AddClaims(JudgeAtBothBudgets(WhiteBoxClaims(white.result(), false),
-                                     WhiteBoxClaims(white_half.result(), false),
-                                     {{"", {&white.result(), &white_half.result()}}}, epochs,
-                                     half_epochs));
-  black.AddClaims(JudgeAtBothBudgets(
-      BlackBoxClaims(black.result(), white.result(), false),
-      BlackBoxClaims(black_half.result(), white_half.result(), false),
-      {{"", {&black.result(), &black_half.result()}},
-       {white_id, {&white.result(), &white_half.result()}}},
-      epochs, half_epochs));
+  JudgeLong(s, preset, white_id, white_half, black_half, &white, &black);
   return std::make_pair(white, black);
 }
 

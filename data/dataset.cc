@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/status/status.h"
@@ -11,6 +12,7 @@
 #include "base/status_macros.h"
 #include "data/cifar10.h"
 #include "data/idx.h"
+#include "data/npy.h"
 
 namespace spat::data {
 namespace {
@@ -180,6 +182,55 @@ absl::StatusOr<Dataset> LoadDataset(const DatasetSpec& spec, Split split,
     }
     return FirstN(*d, subset);
   }
+  return d;
+}
+
+absl::StatusOr<Dataset> LoadNpyTestSet(const std::string& images_path,
+                                       const std::string& labels_path) {
+  for (const std::string& p : {images_path, labels_path}) {
+    struct stat st;
+    if (stat(p.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(p, ": no such file"));
+  }
+  SPAT_ASSIGN_OR_RETURN(at::Tensor x, ReadNpy(images_path));
+  SPAT_ASSIGN_OR_RETURN(at::Tensor y, ReadNpy(labels_path));
+  if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        images_path, ": images are ", c10::toString(x.scalar_type()),
+        "; expected float32 or float64 in [0, 1] (divide uint8 pixels by 255)"));
+  }
+  if (x.dim() != 4 || x.size(0) < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        images_path, ": images of shape ", c10::str(x.sizes()),
+        "; expected [N, C, H, W] with N >= 1 (channels first)"));
+  }
+  x = x.to(at::kFloat).contiguous();
+  if (!x.isfinite().all().item<bool>() || x.min().item<double>() < 0 ||
+      x.max().item<double>() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        images_path, ": values from ", x.min().item<double>(), " to ", x.max().item<double>(),
+        "; images must be finite and in [0, 1] (the threat model's radius is in that space; "
+        "normalization belongs inside the model)"));
+  }
+  if (!at::isIntegralType(y.scalar_type(), /*includeBool=*/false) || y.dim() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        labels_path, ": labels of shape ", c10::str(y.sizes()), " (",
+        c10::toString(y.scalar_type()), "); expected integer class indices [N]"));
+  }
+  if (y.size(0) != x.size(0)) {
+    return absl::InvalidArgumentError(absl::StrCat(labels_path, ": ", y.size(0),
+                                                   " labels for the ", x.size(0), " images of ",
+                                                   images_path));
+  }
+  y = y.to(at::kLong).contiguous();
+  if (y.min().item<int64_t>() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(labels_path, ": a label is ", y.min().item<int64_t>(), "; labels are >= 0"));
+  }
+  Dataset d;
+  d.name = absl::StrCat("npy:", images_path);
+  d.images = x;
+  d.labels = y;
+  d.num_classes = std::max<int64_t>(2, y.max().item<int64_t>() + 1);
   return d;
 }
 

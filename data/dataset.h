@@ -52,6 +52,14 @@ std::string DefaultDataDir(const std::string& name);
 absl::StatusOr<Dataset> LoadDataset(const DatasetSpec& spec, Split split,
                                     int64_t subset = 0);
 
+// A test set of the user's own from two .npy files: images [N, C, H, W]
+// (float32 or float64, every value finite and in [0, 1]) and integer labels
+// [N] (>= 0). num_classes is the largest label + 1 (at least 2); name is
+// "npy:<images path>". Every fault is an InvalidArgument (NotFound for a
+// missing file) naming the file and what was wrong.
+absl::StatusOr<Dataset> LoadNpyTestSet(const std::string& images_path,
+                                       const std::string& labels_path);
+
 // Keeps the first n examples of `d` (n <= d.size()).
 Dataset FirstN(const Dataset& d, int64_t n);
 

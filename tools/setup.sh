@@ -47,6 +47,7 @@ PACKAGES=(
   libclang-rt-14-dev
   python3
   python3-venv
+  python3-torch
 )
 
 log() { printf '[setup] %s\n' "$*"; }
