@@ -16,9 +16,11 @@
 # The torch package (2.11.0, built for CUDA 13.0; about 4.6 GB with its
 # nvidia-* libraries) goes into a virtual environment of its own,
 # ${SPAT_TORCH_VENV:-$HOME/.cache/spat/torch-2.11.0}, made from Debian's
-# python3: Debian's packages (python3-torch too, where installed) are left as
-# they are. SPAT_TORCH_VENV=none skips it (then only Debian's LibTorch is
-# there: the Bazel build and tests need nothing more).
+# python3: Debian's packages are left as they are. Debian's python3-torch
+# (1.13, the Bazel build's LibTorch) is installed for the Python tools
+# (tools/export_torchscript.py, tools/torch_eval.py). SPAT_TORCH_VENV=none
+# skips the torch package (then only Debian's LibTorch is there: the Bazel
+# build and tests need nothing more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
