@@ -495,7 +495,10 @@ std::vector<Claim> JudgeAtBothBudgets(
     c.half_outcome = OutcomeName(h.outcome);
     c.half_p = h.p;
     c.half_evidence = h.evidence;
-    if (h.outcome == c.outcome && c.outcome != Outcome::kNotJudged) {
+    // Judged the same at both budgets; or not judged at the full budget for a
+    // reason of its own (too few healthy runs, a row under the floor), which
+    // the half budget cannot change.
+    if (h.outcome == c.outcome || c.outcome == Outcome::kNotJudged) {
       out.push_back(std::move(c));
       continue;
     }

@@ -58,7 +58,9 @@ struct Claim {
 // and on the same cells trained for `half_epochs` (each run its own
 // schedule). Where both verdicts agree, the full budget's claim stands (with
 // the half budget's beside it); otherwise it comes out not judged, naming
-// each compared cell and how far it moved between the budgets. `tables`: id
+// each compared cell and how far it moved between the budgets. A claim
+// already not judged at the full budget (too few healthy runs, a row under
+// the floor) stays so, with its own reason. `tables`: id
 // -> (full, half) results, for the cells' means ("" is the claims' own table).
 std::vector<Claim> JudgeAtBothBudgets(
     const std::vector<Claim>& full, const std::vector<Claim>& half,

@@ -11,6 +11,7 @@
 #include "base/files.h"
 #include "base/proto_json.h"
 #include "base/status_macros.h"
+#include "benchmarks/claims.h"
 #include "benchmarks/stats.h"
 #include "benchmarks/table.h"
 
@@ -132,10 +133,11 @@ std::string Protocols(const TableResult& t, bool paper_numbers) {
 // What the marks in the grid mean, for each kind the table has.
 std::string MarkNotes(const TableResult& t) {
   std::string md;
-  int under = 0, moved = 0, decays = 0, collapsed = 0;
+  int under = 0, moved = 0, decays = 0;
+  std::set<std::string> collapsed;  // rows
   for (const ResultCell& c : t.cells()) {
     under += UnderCleanFloor(t, c);
-    collapsed += c.collapsed_runs() + c.half_budget_collapsed_runs() > 0;
+    if (c.collapsed_runs() + c.half_budget_collapsed_runs() > 0) collapsed.insert(c.row());
     if (c.has_converged() && !c.converged()) ++(c.lr_decays() ? decays : moved);
   }
   if (under > 0) {
@@ -146,13 +148,13 @@ std::string MarkNotes(const TableResult& t) {
         "them are judged as on any other cell, by the verdict check.\n",
         under));
   }
-  if (collapsed > 0) {
+  if (!collapsed.empty()) {
     absl::StrAppend(&md, absl::StrFormat(
-        "\n**Collapsed runs**: %d cell(s) had runs that collapsed or never started (a "
-        "non-finite loss, or clean accuracy at chance after an epoch; \"k of m collapsed\"): "
-        "they are left out of every mean and every claim, and each was replaced by the next "
-        "seed. A claim over a cell with fewer healthy runs than the table's n is not judged.\n",
-        collapsed));
+        "\n**Collapsed runs**: runs of %s collapsed or never started (a non-finite loss, or "
+        "clean accuracy at chance after an epoch; \"k of m collapsed\"): they are left out of "
+        "every mean and every claim, and each was replaced by the next seed, at most two per "
+        "cell. A claim over a cell left with fewer than %d healthy runs is not judged.\n",
+        absl::StrJoin(collapsed, ", "), kMinHealthyRuns));
   }
   if (decays > 0) {
     absl::StrAppend(&md, absl::StrFormat(
@@ -203,6 +205,19 @@ std::string Notes(const TableResult& t) {
   return md;
 }
 
+// The other reasons a claim of `t` may be not judged, where `t` has them.
+std::string NotJudgedToo(const TableResult& t) {
+  bool thin = false, floor = false;
+  for (const ResultCell& c : t.cells()) {
+    thin = thin || (c.collapsed_runs() > 0 && c.runs_size() < kMinHealthyRuns);
+    floor = floor || c.below_floor();
+  }
+  return absl::StrCat(thin ? absl::StrFormat(", or a cell compared has fewer than %d healthy runs",
+                                             kMinHealthyRuns)
+                           : "",
+                      floor ? ", or a row compared is under the floor" : "");
+}
+
 // The heading of the claims: how many of each verdict, and what they mean.
 std::string ClaimsHeading(const TableResult& t, bool paper_numbers) {
   int counts[4] = {0, 0, 0, 0};  // holds, contradicted, inconclusive, not judged
@@ -219,9 +234,11 @@ std::string ClaimsHeading(const TableResult& t, bool paper_numbers) {
       "contradicted = significant in the other direction; not judged = %s).\n\n",
       paper_numbers ? "The paper's claims" : "Claims", counts[0], counts[1], counts[2],
       counts[3],
-      t.half_epochs() > 0 ? absl::StrFormat("the verdict at %d epochs differs from the one at %d",
-                                            t.half_epochs(), t.epochs())
-                          : std::string("a cell compared did not converge"));
+      absl::StrCat(t.half_epochs() > 0
+                       ? absl::StrFormat("the verdict at %d epochs differs from the one at %d",
+                                         t.half_epochs(), t.epochs())
+                       : std::string("a cell compared did not converge"),
+                   NotJudgedToo(t)));
 }
 
 // " (p = 0.0123)", or nothing where p says nothing (an inconclusive claim

@@ -95,7 +95,7 @@ TEST(TableRender, HalfBudgetUnderFloorAndCollapsedMarks) {
       << md;
   EXPECT_TRUE(Has(md, "\"2 ep\": the same cell trained for half the budget")) << md;
   EXPECT_TRUE(Has(md, "**Under 98% clean**: 1 row(s)")) << md;
-  EXPECT_TRUE(Has(md, "**Collapsed runs**: 1 cell(s)")) << md;
+  EXPECT_TRUE(Has(md, "**Collapsed runs**: runs of TRADES collapsed")) << md;
   EXPECT_TRUE(Has(md, "- **holds** (p = 0.0010): Madry is cleaner. e. Same verdict at 2 epochs "
                       "(p = 0.0200). *Welch; S*"))
       << md;
