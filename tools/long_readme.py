@@ -47,7 +47,11 @@ def _claim_line(c):
     outcome = c.get("outcome", "")
     ns = sorted(set(re.findall(r"\(n=(\d+)\)", c.get("evidence", ""))), key=int)
     stats = []
-    if "p" in c:
+    # A claim not judged for its cells (too few healthy runs, a row under the
+    # floor) was not tested at this budget: no p.
+    untested = outcome == "not judged" and not c.get("evidence", "").startswith(
+        "not judged: the verdict changed")
+    if "p" in c and not untested:
         stats.append(_p(c["p"]))
     if ns:
         stats.append("n = " + "/".join(ns))
