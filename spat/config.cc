@@ -216,6 +216,13 @@ absl::Status ValidateTrainConfig(const TrainConfig& c) {
   if (m.has_lambda()) {
     SPAT_RETURN_IF_ERROR(CheckRange("method.lambda", m.lambda(), 0.0, false));
   }
+  SPAT_RETURN_IF_ERROR(
+      CheckName("method.spat_attack_loss", m.spat_attack_loss(), KnownSpatAttackLosses()));
+  if (m.has_spat_attack_loss() && m.name() != "spat") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "method.spat_attack_loss sets SPAT's inner maximization, but this run's method is '",
+        m.name(), "', which ascends its own loss; remove the field"));
+  }
   if (m.name() != "natural") SPAT_RETURN_IF_ERROR(ValidateTrainAttack(c.train_attack()));
   SPAT_RETURN_IF_ERROR(ValidateEvalAttack(c.eval_attack()));
   if (c.model().prototype_init() != ModelConfig::NN_LINEAR &&

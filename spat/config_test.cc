@@ -112,6 +112,16 @@ TEST(Config, ValidationRejectsNonsenseNamingTheField) {
          c->mutable_model()->set_prototype_init(ModelConfig::NORMAL_0_01);
        },
        "model.prototype_init"},
+      {"unknown SPAT inner loss",
+       [](TrainConfig* c) { c->mutable_method()->set_spat_attack_loss("dlr"); },
+       "method.spat_attack_loss: unknown value 'dlr'; allowed: rob_sp, kl, ce"},
+      {"SPAT inner loss on another method",
+       [](TrainConfig* c) {
+         c->mutable_method()->set_name("trades");
+         c->mutable_method()->set_spat_attack_loss("kl");
+       },
+       "method.spat_attack_loss sets SPAT's inner maximization, but this run's method is "
+       "'trades'"},
       {"eval clamp_start", [](TrainConfig* c) { c->mutable_eval_attack()->set_clamp_start(false); },
        "eval_attack.clamp_start: only the training attack's start reads it"},
   };

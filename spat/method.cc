@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -226,11 +227,18 @@ class Spat : public TrainingMethod {
   at::Tensor Loss(Classifier& model, const at::Tensor& x, const at::Tensor& y,
                   MethodContext& ctx) override {
     const SpatLossOptions& so = o_.spat;
-    at::Tensor adv = PgdFromClean(
-        model, x, WithStart(o_.attack, StartMode::kGaussian, ctx), ctx.gen, ctx.graphs, "spat",
-        [&so](const at::Tensor& nat, const at::Tensor& z) {
-          return SelfPacedRobustnessPerExample(nat, z, so);
-        });
+    PgdOptions start = WithStart(o_.attack, StartMode::kGaussian, ctx);
+    at::Tensor adv;
+    if (o_.spat_attack_loss == "ce") {
+      adv = PgdCe(model, x, y, start, ctx.gen, ctx.graphs);
+    } else if (o_.spat_attack_loss == "kl") {
+      adv = PgdFromClean(model, x, start, ctx.gen, ctx.graphs, "kl", KlPerExample);
+    } else {
+      adv = PgdFromClean(model, x, start, ctx.gen, ctx.graphs, "spat",
+                         [&so](const at::Tensor& nat, const at::Tensor& z) {
+                           return SelfPacedRobustnessPerExample(nat, z, so);
+                         });
+    }
     auto [z, z_adv] = FeaturePair(model, x, adv);
     at::Tensor cos = model.head().Cosines(z);
     at::Tensor logits_nat = model.head().forward(z);
@@ -306,6 +314,11 @@ const std::vector<MethodInfo>& KnownMethodInfos() {
   return *v;
 }
 
+const std::vector<std::string>& KnownSpatAttackLosses() {
+  static const auto* v = new std::vector<std::string>{"rob_sp", "kl", "ce"};
+  return *v;
+}
+
 const std::vector<std::string>& KnownMethods() {
   static const auto* v = [] {
     auto* out = new std::vector<std::string>;
@@ -325,6 +338,12 @@ absl::StatusOr<std::unique_ptr<TrainingMethod>> MakeMethod(const MethodOptions& 
   if (r == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown method '", o.name, "'; known: ", absl::StrJoin(KnownMethods(), ", ")));
+  }
+  const auto& losses = KnownSpatAttackLosses();
+  if (std::find(losses.begin(), losses.end(), o.spat_attack_loss) == losses.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown SPAT inner-maximization loss '", o.spat_attack_loss,
+                     "'; known: ", absl::StrJoin(losses, ", ")));
   }
   return r->make(o);
 }

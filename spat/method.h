@@ -55,6 +55,8 @@ struct MethodOptions {
   // Weight of the robustness term (TRADES β, MART λ, ALP weight, SPAT λ).
   double lambda = 6.0;
   SpatLossOptions spat;
+  // SPAT's inner maximization: one of KnownSpatAttackLosses().
+  std::string spat_attack_loss = "rob_sp";
   // Radius, step and steps of the inner maximization (its loss and start are
   // the method's own; attack.start = kNone asks every method to start at x).
   attacks::PgdOptions attack;
@@ -79,6 +81,8 @@ struct MethodInfo {
 const std::vector<MethodInfo>& KnownMethodInfos();
 const std::vector<std::string>& KnownMethods();
 double DefaultLambda(const std::string& method);
+// The losses SPAT's inner maximization can ascend: rob_sp (the default), kl, ce.
+const std::vector<std::string>& KnownSpatAttackLosses();
 
 class TrainingMethod {
  public:

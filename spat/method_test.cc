@@ -45,6 +45,39 @@ TEST(Method, EveryMethodGivesAFiniteDifferentiableLossInTrainMode) {
   }
 }
 
+// The three inner maximizations SPAT can ascend give three different
+// adversarial batches, hence three different losses, from the same start;
+// an unknown one is refused.
+TEST(Method, SpatAscendsTheChosenInnerLoss) {
+  torch::manual_seed(1);
+  at::Tensor x = torch::rand({8, 1, 28, 28});
+  at::Tensor y = torch::randint(0, 10, {8});
+  std::vector<double> losses;
+  for (const char* inner : {"rob_sp", "kl", "ce", "rob_sp"}) {
+    auto model = Tiny(true);
+    MethodOptions o;
+    o.spat_attack_loss = inner;
+    o.attack = {.epsilon = 0.3, .step_size = 0.1, .num_steps = 3};
+    auto method = MakeMethod(o);
+    ASSERT_TRUE(method.ok()) << inner;
+    MethodContext ctx;
+    ctx.gen = at::detail::createCPUGenerator(4);
+    losses.push_back((*method)->Loss(*model, x, y, ctx).item<double>());
+    EXPECT_TRUE(std::isfinite(losses.back())) << inner;
+  }
+  EXPECT_EQ(losses[0], losses[3]);  // deterministic for a given start
+  EXPECT_NE(losses[0], losses[1]);
+  EXPECT_NE(losses[0], losses[2]);
+  EXPECT_NE(losses[1], losses[2]);
+
+  MethodOptions bad;
+  bad.spat_attack_loss = "dlr";
+  auto m = MakeMethod(bad);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("unknown SPAT inner-maximization loss 'dlr'"),
+            std::string::npos);
+}
+
 TEST(Method, SeatEvaluatesItsEnsemble) {
   auto model = Tiny(false);
   MethodOptions o;

@@ -101,6 +101,9 @@ ABSL_FLAG(absl::optional<bool>, sp_rob, absl::nullopt, "SPAT ablation: self-pace
 ABSL_FLAG(absl::optional<bool>, use_nce, absl::nullopt, "SPAT ablation: NCE head (false: CE)");
 ABSL_FLAG(absl::optional<bool>, detach_gains, absl::nullopt,
           "SPAT: no gradient through the gains g of eq. (11) (default false: the authors' script)");
+ABSL_FLAG(absl::optional<std::string>, spat_attack_loss, absl::nullopt,
+          "SPAT: the loss its inner maximization ascends: rob_sp (L_rob^sp, the authors' "
+          "script; default), kl (TRADES'), ce (Madry's)");
 ABSL_FLAG(absl::optional<int>, threads, absl::nullopt, "intra-op threads (0: all cores)");
 ABSL_FLAG(absl::optional<std::string>, out_dir, absl::nullopt, "output directory");
 ABSL_FLAG(absl::optional<bool>, bf16, absl::nullopt,
@@ -221,6 +224,7 @@ bool ConfigFromFlags(spat::TrainConfig* config) {
   Override(FLAGS_sp_rob, [&](bool v) { m->set_sp_rob(v); });
   Override(FLAGS_use_nce, [&](bool v) { m->set_use_nce(v); });
   Override(FLAGS_detach_gains, [&](bool v) { m->set_detach_gains(v); });
+  Override(FLAGS_spat_attack_loss, [&](const std::string& v) { m->set_spat_attack_loss(v); });
   auto* a = config->mutable_train_attack();
   Override(FLAGS_epsilon, [&](double v) { a->set_epsilon(v); });
   Override(FLAGS_step_size, [&](double v) { a->set_step_size(v); });

@@ -138,6 +138,7 @@ MethodOptions MethodOptionsOf(const TrainConfig& c) {
   mo.name = m.name();
   mo.lambda = m.lambda();
   mo.spat = {m.alpha(), m.beta(), m.lambda(), m.sp_acc(), m.sp_rob(), m.detach_gains()};
+  mo.spat_attack_loss = m.spat_attack_loss();
   const AttackConfig& a = c.train_attack();
   mo.attack.epsilon = a.epsilon();
   mo.attack.step_size = a.step_size();
