@@ -3,6 +3,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
 
 #include "attacks/adv_losses.h"
 #include "attacks/apgd.h"
@@ -10,6 +13,7 @@
 #include "attacks/fab.h"
 #include "attacks/pgd.h"
 #include "attacks/square.h"
+#include "base/files.h"
 #include "base/torch_compat.h"
 
 #include "gtest/gtest.h"
@@ -213,6 +217,68 @@ TEST(AutoAttack, NeverTouchesPointsItWasNotAskedToAttackAndIsReproducible) {
   EXPECT_FALSE(r.robust.index_select(0, idx).any().item<bool>());
   AutoAttackResult again = RunAutoAttack(f, d.x, d.y, ao, nullptr);
   EXPECT_TRUE(torch::equal(r.robust, again.robust));
+}
+
+// A run killed inside a component resumes from its file after the components
+// it finished and ends where an uninterrupted run ends; a file saved for other
+// options is ignored.
+TEST(AutoAttack, ResumesAfterTheLastFinishedComponent) {
+  auto net = TrainedMlp();
+  Toy d = MakeData(100, 5);
+  ForwardFn f = Fn(net);
+  int64_t calls = 0, fail_at = -1;
+  ForwardFn counted = [&](const at::Tensor& t) {
+    if (++calls == fail_at) throw std::runtime_error("killed");
+    return f(t);
+  };
+  AutoAttackOptions ao{.epsilon = 0.05, .apgd_iters = 10, .fab_iters = 10,
+                       .square_queries = 50, .num_targets = 3, .seed = 4};
+  const AutoAttackResult whole = RunAutoAttack(counted, d.x, d.y, ao, nullptr);
+  const int64_t whole_calls = calls;
+  ASSERT_EQ(whole.after.size(), 4u);
+  ASSERT_GT(whole.after[1].second, 0.0);  // points left for FAB-T
+  AutoAttackOptions first_two = ao;
+  first_two.components = {"apgd_ce", "apgd_t"};
+  calls = 0;
+  RunAutoAttack(counted, d.x, d.y, first_two, nullptr);
+  const int64_t first_calls = calls;  // the clean pass, APGD-CE, APGD-T
+
+  const std::string file = ::testing::TempDir() + "/aa.partial.pt";
+  std::remove(file.c_str());
+  AutoAttackOptions resumable = ao;
+  resumable.resume_file = file;
+  auto kill_inside_fab = [&] {
+    calls = 0;
+    fail_at = first_calls + 3;
+    EXPECT_THROW(RunAutoAttack(counted, d.x, d.y, resumable, nullptr), std::runtime_error);
+    fail_at = -1;
+    ASSERT_TRUE(PathExists(file));
+  };
+  kill_inside_fab();
+  calls = 0;
+  std::ostringstream log;
+  const AutoAttackResult resumed = RunAutoAttack(counted, d.x, d.y, resumable, &log);
+  EXPECT_LE(calls, whole_calls - first_calls + 1);  // APGD-CE and APGD-T not rerun
+  EXPECT_NE(log.str().find("apgd_t   resumed from " + file), std::string::npos) << log.str();
+  EXPECT_TRUE(torch::equal(resumed.robust, whole.robust));
+  EXPECT_TRUE(torch::equal(resumed.x_adv, whole.x_adv));
+  ASSERT_EQ(resumed.after.size(), whole.after.size());
+  for (size_t i = 0; i < whole.after.size(); ++i) {
+    EXPECT_EQ(resumed.after[i].first, whole.after[i].first);
+    EXPECT_DOUBLE_EQ(resumed.after[i].second, whole.after[i].second);
+  }
+  EXPECT_FALSE(PathExists(file));  // removed when the run ends
+
+  kill_inside_fab();
+  AutoAttackOptions other = resumable;
+  other.seed = 5;
+  std::ostringstream other_log;
+  const AutoAttackResult started_over = RunAutoAttack(f, d.x, d.y, other, &other_log);
+  EXPECT_NE(other_log.str().find("saved for other points, labels or options"),
+            std::string::npos)
+      << other_log.str();
+  other.resume_file = "";
+  EXPECT_TRUE(torch::equal(started_over.x_adv, RunAutoAttack(f, d.x, d.y, other, nullptr).x_adv));
 }
 
 TEST(AutoAttack, IsAtLeastAsStrongAsEachComponentAndAsPgd) {

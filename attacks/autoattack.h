@@ -1,7 +1,8 @@
 // AutoAttack `standard` (Croce & Hein 2020): APGD-CE -> APGD-T (9 targets)
 // -> FAB-T (9 targets) -> Square (5000 queries), each run only on the points
 // still robust, keeping the first success per point. Each sub-attack reseeds
-// from `seed` at its start, so a run is reproducible.
+// from `seed` at its start, so a run is reproducible (and resumable after each
+// component, with options.resume_file).
 //
 //   AutoAttackResult r = RunAutoAttack(forward, x, y, {.epsilon = 0.3}, &std::cerr);
 //   // r.robust: [N] bool; r.after["apgd_t"]: robust accuracy (%) after APGD-T.
@@ -29,6 +30,14 @@ struct AutoAttackOptions {
   uint64_t seed = 0;
   // Run only these components, in the standard order (empty: all four).
   std::vector<std::string> components = {};
+  // If set: after each component the run's state (the points still robust,
+  // the adversarial points, each finished component's accuracy and time) is
+  // saved to this file, and a run that finds it for the same points, labels
+  // and options resumes after the components it holds, with the result an
+  // uninterrupted run gives; the file is removed when the run ends. A killed
+  // run loses at most the component in progress. A file for other points or
+  // options, or one that cannot be read, is ignored with a line to `log`.
+  std::string resume_file = "";
 };
 
 struct AutoAttackResult {

@@ -279,6 +279,7 @@ void RunAutoAttackOn(const AttackSpec& spec, const ForwardFn& target, const Forw
   ao.square_queries = o.square_queries;
   ao.batch_size = o.batch_size;
   ao.seed = o.seed;
+  ao.resume_file = o.autoattack_resume_file;
   at::Tensor xs = ToDevice(x.index_select(0, attack_idx), o.device);
   at::Tensor ys = ToDevice(y.index_select(0, attack_idx), o.device);
   AutoAttackResult r = RunAutoAttack(craft, xs, ys, ao, log);

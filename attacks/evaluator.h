@@ -85,6 +85,8 @@ struct EvaluatorOptions {
   c10::Device device = c10::Device(c10::kCPU);
   // CUDA graphs for the PGD-family attacks (pgdK, mimK, cw[K], fgsm) on CUDA.
   bool cuda_graphs = true;
+  // AutoAttack only: AutoAttackOptions::resume_file (empty: not resumable).
+  std::string autoattack_resume_file;
 };
 
 struct AttackOutcome {

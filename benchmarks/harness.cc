@@ -464,9 +464,13 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
   for (const CellEvals::Attack& a : missing) {
     const attacks::AttackSpec& spec = specs.at(a.name);
     const int64_t k = std::min<int64_t>(a.images, test.images.size(0));
+    attacks::EvaluatorOptions ea = eo;
+    if (spec.kind == attacks::AttackKind::kAutoAttack) {
+      ea.autoattack_resume_file = dir + "/" + a.name + ".partial.pt";
+    }
     const attacks::AttackOutcome o =
         attacks::RunAttack(spec, fn, source_fn, test.images.narrow(0, 0, k),
-                           test.labels.narrow(0, 0, k), eo, options_.log);
+                           test.labels.narrow(0, 0, k), ea, options_.log);
     if (options_.log) {
       *options_.log << absl::StrFormat("[%s] %s on %d images: %.2f%% (%.1f s)\n", cell, a.name,
                                        k, o.accuracy, o.seconds);
@@ -480,7 +484,8 @@ absl::Status Harness::EvaluateCell(const std::string& cell, const std::string& d
     e->set_settings(o.settings);
     if (spec.transfer) e->set_source(source);
     r->evals[a.name] = o.accuracy;
-    // After every attack: a kill loses at most the attack in progress.
+    // After every attack: a kill loses at most the attack in progress (of
+    // AutoAttack, the component in progress: it resumes from its partial file).
     SPAT_RETURN_IF_ERROR(WriteFileAtomically(path, ToJson(records, /*with_defaults=*/false)));
   }
   return absl::OkStatus();
