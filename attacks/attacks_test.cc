@@ -268,17 +268,30 @@ TEST(AutoAttack, ResumesAfterTheLastFinishedComponent) {
     EXPECT_DOUBLE_EQ(resumed.after[i].second, whole.after[i].second);
   }
   EXPECT_FALSE(PathExists(file));  // removed when the run ends
+  EXPECT_DOUBLE_EQ(resumed.resumed_seconds,
+                   resumed.seconds.at("apgd_ce") + resumed.seconds.at("apgd_t"));
 
   kill_inside_fab();
   AutoAttackOptions other = resumable;
   other.seed = 5;
   std::ostringstream other_log;
   const AutoAttackResult started_over = RunAutoAttack(f, d.x, d.y, other, &other_log);
-  EXPECT_NE(other_log.str().find("saved for other points, labels or options"),
+  EXPECT_NE(other_log.str().find("saved for other points, labels, model or options"),
             std::string::npos)
       << other_log.str();
   other.resume_file = "";
   EXPECT_TRUE(torch::equal(started_over.x_adv, RunAutoAttack(f, d.x, d.y, other, nullptr).x_adv));
+
+  // Nor is a file saved for another model of the same points and options
+  // (a cell trained again, say).
+  kill_inside_fab();
+  ForwardFn shifted = [&](const at::Tensor& t) { return f(t) + 0.01; };
+  std::ostringstream model_log;
+  RunAutoAttack(shifted, d.x, d.y, resumable, &model_log);
+  EXPECT_NE(model_log.str().find("saved for other points, labels, model or options"),
+            std::string::npos)
+      << model_log.str();
+  EXPECT_FALSE(PathExists(file));
 }
 
 TEST(AutoAttack, IsAtLeastAsStrongAsEachComponentAndAsPgd) {

@@ -47,17 +47,22 @@ BatchAttackFn Component(const std::string& name, const ForwardFn& forward,
   };
 }
 
-// What a resume file must match: the points (in order), the labels and the
-// options that change the result.
-at::Tensor Fingerprint(const at::Tensor& x, const at::Tensor& y, const AutoAttackOptions& o) {
+// What a resume file must match: the points (in order), the labels, the
+// model (through its logits on the points) and the options that change the
+// result.
+at::Tensor Fingerprint(const at::Tensor& x, const at::Tensor& y, const at::Tensor& logits,
+                       const AutoAttackOptions& o) {
   const int64_t n = x.size(0);
   const at::Tensor w = at::arange(1, n + 1, at::TensorOptions().dtype(at::kDouble));
   const at::Tensor per_point = x.detach().cpu().to(at::kDouble).reshape({n, -1});
+  const at::Tensor z = logits.detach().cpu().to(at::kDouble).reshape({n, -1});
   const std::vector<double> v = {
       static_cast<double>(n),
       (per_point.sum(1) * w).sum().item<double>(),
       per_point.square().sum().item<double>(),
       (y.cpu().to(at::kDouble) * w).sum().item<double>(),
+      (z.sum(1) * w).sum().item<double>(),
+      z.square().sum().item<double>(),
       o.epsilon,
       static_cast<double>(o.apgd_iters),
       static_cast<double>(o.fab_iters),
@@ -109,7 +114,7 @@ bool LoadPartial(const std::string& path, const at::Tensor& fingerprint, AutoAtt
   }
   if (!t["fingerprint"].sizes().equals(fingerprint.sizes()) ||
       !t["fingerprint"].equal(fingerprint)) {
-    return ignore("saved for other points, labels or options");
+    return ignore("saved for other points, labels, model or options");
   }
   const int64_t k = t["done"].numel();
   if (t["after"].numel() != k || t["seconds"].numel() != k ||
@@ -123,6 +128,7 @@ bool LoadPartial(const std::string& path, const at::Tensor& fingerprint, AutoAtt
     if (c < 0 || c >= static_cast<int64_t>(all.size())) return ignore("unknown component");
     r->after.emplace_back(all[c], t["after"][i].item<double>());
     r->seconds[all[c]] = t["seconds"][i].item<double>();
+    r->resumed_seconds += r->seconds[all[c]];
   }
   r->robust = t["robust"].to(r->robust.device(), r->robust.scalar_type());
   r->x_adv = t["x_adv"].to(r->x_adv.device(), r->x_adv.scalar_type());
@@ -156,7 +162,7 @@ AutoAttackResult RunAutoAttack(const ForwardFn& forward, const at::Tensor& x,
       o.components.empty() ? AutoAttackComponents() : o.components;
   at::Tensor fingerprint;
   if (!o.resume_file.empty()) {
-    fingerprint = Fingerprint(x, y, o);
+    fingerprint = Fingerprint(x, y, logits, o);
     if (LoadPartial(o.resume_file, fingerprint, &r, log) && log) {
       for (const auto& [name, acc] : r.after) {
         *log << absl::StrFormat("  autoattack %-8s resumed from %s (%.2f%%)\n", name,

@@ -32,11 +32,12 @@ struct AutoAttackOptions {
   std::vector<std::string> components = {};
   // If set: after each component the run's state (the points still robust,
   // the adversarial points, each finished component's accuracy and time) is
-  // saved to this file, and a run that finds it for the same points, labels
-  // and options resumes after the components it holds, with the result an
-  // uninterrupted run gives; the file is removed when the run ends. A killed
-  // run loses at most the component in progress. A file for other points or
-  // options, or one that cannot be read, is ignored with a line to `log`.
+  // saved to this file, and a run that finds it for the same points, labels,
+  // options and model (its logits on the points) resumes after the
+  // components it holds, with the result an uninterrupted run gives; the file
+  // is removed when the run ends. A killed run loses at most the component in
+  // progress. A file for other points, options or model, or one that cannot
+  // be read, is ignored with a line to `log`.
   std::string resume_file = "";
 };
 
@@ -46,6 +47,8 @@ struct AutoAttackResult {
   // Robust accuracy (%) after each component, cumulative, in run order.
   std::vector<std::pair<std::string, double>> after;
   std::map<std::string, double> seconds;
+  // Of `seconds`: the components an interrupted run had finished (resume_file).
+  double resumed_seconds = 0;
 };
 
 // The components of `standard`, in order.

@@ -73,6 +73,9 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0: all cores)");
 ABSL_FLAG(int, apgd_iters, 100, "APGD iterations (reference: 100)");
 ABSL_FLAG(int, fab_iters, 100, "FAB iterations (reference: 100)");
 ABSL_FLAG(int, square_queries, 5000, "Square queries (reference: 5000)");
+ABSL_FLAG(std::string, autoattack_resume, "",
+          "file where AutoAttack keeps its state after each of its components; the same "
+          "command run again resumes from it (it is removed when AutoAttack ends)");
 ABSL_FLAG(std::string, device, "cpu", "cpu | cuda | cuda:N | auto (CUDA when present)");
 ABSL_FLAG(bool, cuda_graphs, true, "CUDA graphs for the PGD-family attacks on CUDA");
 ABSL_FLAG(bool, channels_last, true,
@@ -131,6 +134,7 @@ spat::attacks::EvaluatorOptions OptionsFromFlags(int num_classes, c10::Device de
   eo.square_queries = absl::GetFlag(FLAGS_square_queries);
   eo.device = device;
   eo.cuda_graphs = absl::GetFlag(FLAGS_cuda_graphs);
+  eo.autoattack_resume_file = absl::GetFlag(FLAGS_autoattack_resume);
   return eo;
 }
 

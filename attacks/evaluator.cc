@@ -283,6 +283,7 @@ void RunAutoAttackOn(const AttackSpec& spec, const ForwardFn& target, const Forw
   at::Tensor xs = ToDevice(x.index_select(0, attack_idx), o.device);
   at::Tensor ys = ToDevice(y.index_select(0, attack_idx), o.device);
   AutoAttackResult r = RunAutoAttack(craft, xs, ys, ao, log);
+  out->seconds = r.resumed_seconds;  // time spent before an interruption
   at::NoGradGuard no_grad;
   for (int64_t s = 0; s < xs.size(0); s += o.batch_size) {
     const int64_t len = std::min(o.batch_size, xs.size(0) - s);
@@ -330,7 +331,7 @@ AttackOutcome RunAttack(const AttackSpec& spec, const ForwardFn& target,
   out.confusion = at::zeros({o.num_classes * o.num_classes}, at::kLong)
                       .index_add_(0, y * o.num_classes + pred_adv, at::ones({n}, at::kLong))
                       .view({o.num_classes, o.num_classes});
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 

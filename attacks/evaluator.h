@@ -92,7 +92,7 @@ struct EvaluatorOptions {
 struct AttackOutcome {
   double accuracy = 0;        // percent, under the attack
   double clean_accuracy = 0;  // percent, of the target on the clean points
-  double seconds = 0;
+  double seconds = 0;  // of a resumed AutoAttack, with its time before the kill
   at::Tensor confusion;  // [C, C] int64: true class -> predicted class
   std::string settings;
   std::vector<std::pair<std::string, double>> components;  // aa only
