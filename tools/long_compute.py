@@ -26,7 +26,9 @@ _START = re.compile(r"^\S+ start: (.*)$")
 def _group(cell):
     if cell.startswith("source_"):
         return "transfer source"
-    return "Table 1" if cell.startswith("spat_") else "Tables 4-5"
+    # Table 1's cells are named by their s, alpha and beta (spat_s5_a0.2_b0.2);
+    # a Tables 4-5 cell is a method's name with its seed (spat_seed2).
+    return "Table 1" if re.match(r"spat_s[0-9]", cell) else "Tables 4-5"
 
 
 def load_json(path):
