@@ -165,8 +165,9 @@ AutoAttackResult RunAutoAttack(const ForwardFn& forward, const at::Tensor& x,
     fingerprint = Fingerprint(x, y, logits, o);
     if (LoadPartial(o.resume_file, fingerprint, &r, log) && log) {
       for (const auto& [name, acc] : r.after) {
-        *log << absl::StrFormat("  autoattack %-8s resumed from %s (%.2f%%)\n", name,
-                                o.resume_file, acc);
+        *log << absl::StrFormat(
+            "  autoattack %-8s resumed from %s (%.2f%% of the %d points passed in still robust)\n",
+            name, o.resume_file, acc, n);
       }
     }
   }
